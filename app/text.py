@@ -119,6 +119,27 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def bigrams(text: str) -> list[str]:
+    """Overlapping Chinese character bigrams, marked so they never collide with jieba words."""
+    return [f"#{text[i:i + 2]}" for i in range(len(text) - 1) if is_cjk(text[i]) and is_cjk(text[i + 1])]
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """What BM25 matches on: jieba words plus character bigrams (robust to segmentation misses)."""
+    return tokenize(text) + bigrams(text)
+
+
+def name_pinyin(name: str) -> str:
+    """How English text writes a Chinese name: 王智明 -> "wang zhiming wangzhiming"."""
+    from pypinyin import lazy_pinyin
+
+    syllables = [s for s in lazy_pinyin(name) if s.isascii() and s.isalpha()]
+    if len(syllables) < 2:
+        return ""
+    surname, given = syllables[0], "".join(syllables[1:])
+    return f"{surname} {given} {surname}{given}"
+
+
 def expand_synonyms(text: str) -> str:
     """Append the other names of any known alias found in text (for lexical queries)."""
     extra = [alt for group in synonyms() if any(w in text for w in group) for alt in group if alt not in text]

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.chunking import ChunkSettings
+from app.embed import HashEmbedder
+from app.errors import IndexCorrupt, IndexMissing, IndexOutdated
+from app.store import build_index, current_folder, load_index
+from tests.conftest import TINY_ARTICLE
+
+
+def build(seeds: Path, index: Path, embedder: HashEmbedder, **kwargs):  # type: ignore[no-untyped-def]
+    return build_index(seeds, index, embedder, ChunkSettings(), **kwargs)
+
+
+def test_round_trip(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) -> None:
+    report = build(seeds_copy, tmp_path / "index", embedder)
+    assert sorted(report.added) == ["000_a7041a94f8fffa35.txt", "002_7b4fe6aee2fbd527.txt"]
+    index = load_index(tmp_path / "index", embedder.fingerprint)
+    assert len(index.chunks) == report.chunks == index.vectors.ntotal == index.lexical.n_docs
+    assert index.manifest["model"] == "hash:256" and index.manifest["dim"] == 256
+    assert index.manifest["chunker"] == {"max_chars": 300, "min_chars": 100}
+    assert set(index.manifest["files"]) >= {"chunks.jsonl", "vectors.faiss", "embeddings.npy", "lexical.npz"}
+    expected = embedder.encode_passages([f"{index.chunks[3].header}\n{index.chunks[3].text}"])[0]
+    assert np.allclose(index.embeddings[3], expected)
+    assert {a["source"] for a in index.articles} == set(report.added)
+    assert any(r["kind"] == "duplicate_fragment" for a in index.articles for r in a["repairs"])
+
+
+def test_incremental_add_change_remove(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) -> None:
+    index_dir = tmp_path / "index"
+    build(seeds_copy, index_dir, embedder)
+    before = load_index(index_dir, embedder.fingerprint)
+    (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")
+    added = build(seeds_copy, index_dir, embedder)
+    after = load_index(index_dir, embedder.fingerprint)
+    tiny_chunks = [c for c in after.chunks if c.source == "tiny.txt"]
+    assert added.added == ["tiny.txt"] and len(added.unchanged) == 2
+    assert added.embedded == len(tiny_chunks) > 0  # only the new article is embedded
+    kept = [c.id for c in after.chunks if c.source != "tiny.txt"]
+    assert kept == [c.id for c in before.chunks]  # unchanged articles keep ids and vectors
+    assert np.array_equal(after.embeddings[: len(kept)], before.embeddings)
+
+    (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE.replace("500家", "800家"), encoding="utf-8")
+    changed = build(seeds_copy, index_dir, embedder)
+    assert changed.changed == ["tiny.txt"] and changed.embedded == len(tiny_chunks)
+    texts = [c.text for c in load_index(index_dir, embedder.fingerprint).chunks]
+    assert any("800家" in t for t in texts) and not any("500家" in t for t in texts)
+
+    (seeds_copy / "tiny.txt").unlink()
+    removed = build(seeds_copy, index_dir, embedder)
+    assert removed.removed == ["tiny.txt"] and removed.embedded == 0
+    assert [c.id for c in load_index(index_dir, embedder.fingerprint).chunks] == [c.id for c in before.chunks]
+
+
+def test_nothing_changed_means_nothing_rewritten(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) -> None:
+    build(seeds_copy, tmp_path / "index", embedder)
+    live = current_folder(tmp_path / "index")
+    again = build(seeds_copy, tmp_path / "index", embedder)
+    assert again.embedded == 0 and current_folder(tmp_path / "index") == live
+
+
+def test_rebuild_and_chunker_change_re_embed_everything(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) -> None:
+    first = build(seeds_copy, tmp_path / "index", embedder)
+    assert build(seeds_copy, tmp_path / "index", embedder, rebuild=True).embedded == first.chunks
+    smaller = build_index(seeds_copy, tmp_path / "index", embedder, ChunkSettings(max_chars=150, min_chars=50))
+    assert smaller.embedded == smaller.chunks > first.chunks
+
+
+def test_a_bad_file_does_not_stop_the_build(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) -> None:
+    (seeds_copy / "broken.txt").write_bytes(b"\x00\xff" * 50)
+    report = build(seeds_copy, tmp_path / "index", embedder)
+    assert [s.source for s in report.skipped] == ["broken.txt"] and len(report.added) == 2
+    assert load_index(tmp_path / "index").manifest["skipped"][0]["source"] == "broken.txt"
+
+
+def test_a_build_that_dies_midway_leaves_the_previous_index(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(seeds_copy, tmp_path / "index", embedder)
+    live = current_folder(tmp_path / "index")
+    (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")
+
+    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("app.store.make_faiss", explode)
+    with pytest.raises(RuntimeError):
+        build(seeds_copy, tmp_path / "index", embedder)
+    assert current_folder(tmp_path / "index") == live
+    assert len(load_index(tmp_path / "index", embedder.fingerprint).chunks) > 0
+    monkeypatch.undo()
+    assert build(seeds_copy, tmp_path / "index", embedder).added == ["tiny.txt"]
+    assert not list((tmp_path / "index").glob(".tmp-*"))  # leftovers of the dead build are cleaned
+
+
+def test_load_errors_say_how_to_fix(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) -> None:
+    with pytest.raises(IndexMissing) as missing:
+        load_index(tmp_path / "index")
+    assert "biaogan index" in missing.value.hint
+    build(seeds_copy, tmp_path / "index", embedder)
+    with pytest.raises(IndexOutdated) as other_model:
+        load_index(tmp_path / "index", "e5-small-q4:abc")
+    assert "hash:256" in other_model.value.message and "--rebuild" in other_model.value.hint
+
+    folder = current_folder(tmp_path / "index")
+    assert folder is not None
+    data = (folder / "embeddings.npy").read_bytes()
+    (folder / "embeddings.npy").write_bytes(data[: len(data) // 2])
+    with pytest.raises(IndexCorrupt, match="checksum") as corrupt:
+        load_index(tmp_path / "index")
+    assert "--rebuild" in corrupt.value.hint
+    (folder / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexCorrupt, match="manifest"):
+        load_index(tmp_path / "index")
+
+
+def test_corrupt_index_is_replaced_by_a_rebuild(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) -> None:
+    build(seeds_copy, tmp_path / "index", embedder)
+    folder = current_folder(tmp_path / "index")
+    assert folder is not None
+    (folder / "chunks.jsonl").write_text("garbage\n", encoding="utf-8")
+    report = build(seeds_copy, tmp_path / "index", embedder)  # an unreadable index is not reused
+    assert len(report.added) == 2
+    assert load_index(tmp_path / "index").manifest["counts"]["chunks"] == report.chunks
+    shutil.rmtree(current_folder(tmp_path / "index"))  # type: ignore[arg-type]
+    with pytest.raises(IndexMissing):
+        load_index(tmp_path / "index")
+
+
+def test_no_pickle_in_the_index(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) -> None:
+    build(seeds_copy, tmp_path / "index", embedder)
+    folder = current_folder(tmp_path / "index")
+    assert folder is not None
+    for path in folder.iterdir():
+        assert path.suffix in {".json", ".jsonl", ".npy", ".npz", ".faiss"}, path.name
+    json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
