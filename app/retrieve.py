@@ -1,0 +1,123 @@
+"""Dense (FAISS), lexical (BM25 over jieba tokens) and fused retrieval; pure over arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.schema import Filters, Hit
+from app.store import Index
+from app.text import expand_synonyms, lexical_tokens
+
+MODES = ("dense", "lexical", "hybrid")
+Ranking = list[tuple[int, float]]  # (row in the index, score), best first
+
+
+def allowed_rows(index: Index, filters: Filters) -> np.ndarray | None:
+    """Rows that pass the filters, or None when nothing is filtered."""
+    if not filters:
+        return None
+    return np.array([i for i, c in enumerate(index.chunks) if filters.accepts(c)], dtype=np.int64)
+
+
+def _top(scores: np.ndarray, rows: np.ndarray, k: int) -> Ranking:
+    if len(rows) == 0 or k <= 0:
+        return []
+    k = min(k, len(rows))
+    part = np.argpartition(-scores, k - 1)[:k]
+    order = part[np.argsort(-scores[part], kind="stable")]
+    return [(int(rows[i]), float(scores[i])) for i in order]
+
+
+def dense(index: Index, query_vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> Ranking:
+    """Inner product over normalised vectors: FAISS for the whole index, exact numpy for a filtered subset."""
+    query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+    if allowed is not None:
+        return _top(index.embeddings[allowed] @ query[0], allowed, k)
+    scores, rows = index.vectors.search(query, min(k, index.vectors.ntotal))
+    return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+
+def query_tokens(question: str) -> list[str]:
+    """The question's jieba tokens, with the other names of known aliases (发改委 → 发展改革委)."""
+    return lexical_tokens(expand_synonyms(question))
+
+
+def lexical(index: Index, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> Ranking:
+    """BM25 over jieba tokens; passages sharing no term with the question are left out."""
+    scores = index.lexical.scores(tokens)
+    rows = np.arange(len(scores)) if allowed is None else allowed
+    subset = scores[rows]
+    keep = subset > 0
+    return _top(subset[keep], rows[keep], k)
+
+
+def rrf(rankings: list[Ranking], k: int = 60) -> Ranking:
+    """Reciprocal rank fusion of several rankings."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (row, _) in enumerate(ranking):
+            scores[row] = scores.get(row, 0.0) + 1.0 / (k + rank + 1)
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def weighted(rankings: list[Ranking], weights: list[float]) -> Ranking:
+    """Convex combination of min-max normalised scores (a row missing from a ranking scores 0 there)."""
+    scores: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        if not ranking:
+            continue
+        values = np.array([s for _, s in ranking])
+        low, span = float(values.min()), float(values.max() - values.min()) or 1.0
+        for row, score in ranking:
+            scores[row] = scores.get(row, 0.0) + weight * (score - low) / span
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def search(
+    index: Index,
+    question: str,
+    query_vector: np.ndarray | None,
+    *,
+    k: int = 5,
+    mode: str = "hybrid",
+    filters: Filters = Filters(),
+    candidates: int = 50,
+    fusion: str = "rrf",
+    rrf_k: int = 60,
+) -> list[Hit]:
+    """The top k passages for a question; query_vector is needed unless mode is 'lexical'."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    allowed = allowed_rows(index, filters)
+    dense_ranking = dense(index, query_vector, max(k, candidates), allowed) if mode != "lexical" and query_vector is not None else []
+    lexical_ranking = lexical(index, query_tokens(question), max(k, candidates), allowed) if mode != "dense" else []
+    if mode == "dense":
+        fused = dense_ranking
+    elif mode == "lexical":
+        fused = lexical_ranking
+    elif fusion == "weighted":
+        fused = weighted([dense_ranking, lexical_ranking], [0.5, 0.5])
+    else:
+        fused = rrf([dense_ranking, lexical_ranking], rrf_k)
+    return _hits(index, fused[:k], dense_ranking, lexical_ranking)
+
+
+def _hits(index: Index, fused: Ranking, dense_ranking: Ranking, lexical_ranking: Ranking) -> list[Hit]:
+    dense_at = {row: (rank, score) for rank, (row, score) in enumerate(dense_ranking, start=1)}
+    lexical_at = {row: (rank, score) for rank, (row, score) in enumerate(lexical_ranking, start=1)}
+    hits = []
+    for rank, (row, score) in enumerate(fused, start=1):
+        d, lx = dense_at.get(row), lexical_at.get(row)
+        hits.append(
+            Hit(
+                chunk=index.chunks[row],
+                score=score,
+                rank=rank,
+                dense_rank=d[0] if d else None,
+                dense_score=d[1] if d else None,
+                lexical_rank=lx[0] if lx else None,
+                lexical_score=lx[1] if lx else None,
+            )
+        )
+    return hits
+

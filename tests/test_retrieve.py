@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.chunking import ChunkSettings
+from app.embed import HashEmbedder
+from app.lexical import LexicalIndex
+from app.retrieve import lexical, query_tokens, rrf, search, weighted
+from app.schema import Filters
+from app.store import build_index, load_index
+from app.text import tokenize
+
+
+@pytest.fixture
+def index(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder):  # type: ignore[no-untyped-def]
+    build_index(seeds_copy, tmp_path / "index", embedder, ChunkSettings())
+    return load_index(tmp_path / "index", embedder.fingerprint)
+
+
+def test_rrf_rewards_agreement() -> None:
+    fused = rrf([[(1, 0.9), (2, 0.8), (3, 0.7)], [(3, 9.0), (1, 5.0)]], k=60)
+    assert [row for row, _ in fused] == [1, 3, 2]
+    assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
+
+
+def test_weighted_fusion_normalises_each_ranking() -> None:
+    fused = weighted([[(1, 0.9), (2, 0.1)], [(2, 100.0), (1, 0.0)]], [0.7, 0.3])
+    assert [row for row, _ in fused] == [1, 2]
+
+
+def test_bm25_prefers_rare_terms_and_ignores_unknown_ones() -> None:
+    lex = LexicalIndex.build([["郑州", "苏州"], ["郑州", "宁波"], ["郑州", "成都", "成都"]])
+    scores = lex.scores(["成都", "未知词"])
+    assert scores.argmax() == 2 and scores[0] == scores[1] == 0
+    assert lex.scores(["郑州"]).min() > 0
+
+
+def test_user_dictionary_keeps_corpus_terms_whole() -> None:
+    tokens = tokenize("推进换道领跑战略，依托中原科技城和专精特新企业")
+    for term in ("换道领跑", "中原科技城", "专精特新"):
+        assert term in tokens
+
+
+def test_synonyms_expand_department_abbreviations() -> None:
+    assert "发展改革委" in query_tokens("发改委提出的目标是多少")
+
+
+def test_lexical_finds_the_passage_with_the_figure(index) -> None:  # type: ignore[no-untyped-def]
+    top = lexical(index, query_tokens("全市固定资产投资力争突破多少亿元"), k=1)
+    assert "固定资产投资突破7000亿元" in index.chunks[top[0][0]].text
+
+
+def test_filters_restrict_every_mode(index, embedder: HashEmbedder) -> None:  # type: ignore[no-untyped-def]
+    vector = embedder.encode_queries(["对标苏州"])[0]
+    for mode in ("dense", "lexical", "hybrid"):
+        hits = search(index, "对标苏州", vector, k=5, mode=mode, filters=Filters(speakers=("王智明",)))
+        assert hits and all(h.chunk.speaker == "王智明" for h in hits)
+    undated = search(index, "成都", vector, k=10, filters=Filters(date_from="2023-01-01", date_to="2023-12-31"))
+    assert undated and all(h.chunk.date == "2023-05-17" for h in undated)
+    series_id = next(c.article_id for c in index.chunks if c.date is None)
+    only = search(index, "成都", vector, k=10, filters=Filters(article_ids=(series_id,)))
+    assert only and all(h.chunk.article_id == series_id for h in only)
+    assert search(index, "成都", vector, k=5, filters=Filters(speakers=("nobody",))) == []
+
+
+def test_hits_record_both_rankings(index, embedder: HashEmbedder) -> None:  # type: ignore[no-untyped-def]
+    question = "夏扬提出固定资产投资目标"
+    hits = search(index, question, embedder.encode_queries([question])[0], k=5)
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert all(h.dense_rank is not None or h.lexical_rank is not None for h in hits)
+    assert np.all(np.diff([h.score for h in hits]) <= 0)
+
+
+def test_unknown_mode_is_a_programming_error(index) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError):
+        search(index, "x", None, mode="magic")
+
+
+def test_lexical_tokens_add_marked_bigrams_and_pinyin_names() -> None:
+    from app.text import lexical_tokens, name_pinyin
+
+    tokens = lexical_tokens("一号产业")
+    assert "#一号" in tokens and "#号产" in tokens and "#产业" in tokens
+    assert name_pinyin("王智明") == "wang zhiming wangzhiming" and name_pinyin("") == ""
+
+
+def test_english_question_matches_a_speaker_by_pinyin(index) -> None:  # type: ignore[no-untyped-def]
+    top = lexical(index, query_tokens("What did Xia Yang say?"), k=3)
+    assert top and all(index.chunks[row].speaker == "夏扬" for row, _ in top)
