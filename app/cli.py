@@ -1,0 +1,156 @@
+"""The command line: biaogan index | ask | eval. Maps BiaoganError to 'error: … / hint: …' and exit 1."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from app.errors import BiaoganError, InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="biaogan (标杆): cited answers from Zhengzhou's 三标 coverage.")
+log = logging.getLogger("app.cli")
+
+SeedsOpt = Annotated[Optional[Path], typer.Option("--seeds", help="Articles folder (default: BIAOGAN_SEEDS_DIR or seeds/).")]
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default: BIAOGAN_INDEX_DIR or index/).")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Embedding model (default: BIAOGAN_EMBED_MODEL or the bundled e5).")]
+
+
+def _settings(seeds: Path | None = None, index: Path | None = None, model: str | None = None, **extra: object):  # type: ignore[no-untyped-def]
+    from app.config import Settings
+
+    overrides = {"seeds_dir": seeds, "index_dir": index, "embed_model": model, **extra}
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname).1s %(name)s: %(message)s" if verbose else "%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    logging.getLogger("app").setLevel(level)
+
+
+def _friendly(command: Callable[..., None]) -> Callable[..., None]:
+    """Show BiaoganError as 'error: … / hint: …' and exit 1; anything else is a bug and keeps its traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        try:
+            command(*args, **kwargs)
+        except BiaoganError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            if exc.hint:
+                typer.echo(f"hint: {exc.hint}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Warnings and errors only.")] = False,
+) -> None:
+    _setup_logging(verbose, quiet)
+
+
+@app.command()
+@_friendly
+def index(seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
+          rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed every article.")] = False) -> None:
+    """Build or update the index: only new or changed articles are embedded."""
+    from app.pipeline import build
+
+    report = build(_settings(seeds, index, model), rebuild=rebuild)
+    typer.echo(
+        f"indexed {len(report.added) + len(report.changed) + len(report.unchanged)} articles "
+        f"({len(report.added)} new, {len(report.changed)} changed, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed), {report.chunks} passages, {report.embedded} embedded, in {report.seconds:.1f} s"
+    )
+    for skipped in report.skipped:
+        typer.echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
+
+
+@app.command()
+@_friendly
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="The question, in Chinese or English.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read one question per stdin line; write one JSON object per line.")] = False,
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="Passages to retrieve.")] = 5,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical retrieval.")] = "hybrid",
+    article: Annotated[Optional[list[str]], typer.Option("--article", help="Only this article id (repeatable).")] = None,
+    speaker: Annotated[Optional[list[str]], typer.Option("--speaker", help="Only passages of this speaker (name or position; repeatable).")] = None,
+    date_from: Annotated[Optional[str], typer.Option("--from", help="Earliest article date, YYYY-MM-DD.")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Latest article date, YYYY-MM-DD.")] = None,
+    seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
+) -> None:
+    """Answer a question from the indexed articles, with numbered citations."""
+    from app.pipeline import clean_question, load_pipeline
+    from app.schema import Filters
+
+    if mode not in ("hybrid", "dense", "lexical"):
+        raise InputError(f"unknown retrieval mode {mode!r}", "use --mode hybrid, dense or lexical")
+    if not jsonl:
+        question = clean_question(question or "")  # fail before loading the model
+    filters = Filters(tuple(article or ()), tuple(speaker or ()), date_from, date_to)
+    pipeline = load_pipeline(_settings(seeds, index, model))
+    if jsonl:
+        _ask_lines(pipeline, k, mode, filters)
+        return
+    answer = pipeline.ask(question or "", k=k, mode=mode, filters=filters)
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(answer.text)
+    for citation in answer.citations:
+        c = citation.chunk
+        typer.echo(f"\n[{citation.n}] 《{c.article_title}》 {c.date or '日期不详'} · {c.section_title} · {c.position}{c.speaker}")
+
+
+def _ask_lines(pipeline, k: int, mode: str, filters) -> None:  # type: ignore[no-untyped-def]
+    """One JSON object per input line; a bad line yields an error object, not a crash."""
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            row = pipeline.ask(line.rstrip("\n"), k=k, mode=mode, filters=filters).to_dict()
+        except BiaoganError as exc:
+            row = {"question": line.rstrip("\n"), "error": exc.message, "hint": exc.hint}
+        typer.echo(json.dumps(row, ensure_ascii=False))
+
+
+@app.command("eval")
+@_friendly
+def evaluate(
+    dataset: Annotated[Path, typer.Option("--dataset", help="Question set (JSONL).")] = Path("eval/seeds_qa.jsonl"),
+    retrieval: Annotated[Optional[list[str]], typer.Option("--retrieval", help="Modes to compare (repeatable).")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100)] = 10,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Only the first N questions (0: all).")] = 0,
+    min_recall5: Annotated[float, typer.Option("--min-recall5", help="Exit 1 if hybrid Recall@5 is lower.")] = 0.0,
+    seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
+) -> None:
+    """Measure retrieval on a question set with gold evidence: Recall@k, MRR@10, nDCG@10."""
+    from app.evaluate import format_table, load_questions, run_retrieval
+    from app.pipeline import load_pipeline
+
+    questions = load_questions(dataset)[: limit or None]
+    pipeline = load_pipeline(_settings(seeds, index, model))
+    modes = retrieval or ["dense", "lexical", "hybrid"]
+    results = {mode: run_retrieval(pipeline, questions, mode, k) for mode in modes}
+    typer.echo(format_table(results))
+    hybrid = results.get("hybrid")
+    if hybrid and hybrid["recall@5"] < min_recall5:
+        typer.echo(f"hybrid Recall@5 {hybrid['recall@5']:.3f} is below --min-recall5 {min_recall5}", err=True)
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,97 @@
+"""Wires the stages: load_pipeline(settings).ask(question) -> Answer."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from app.answer import present_passages
+from app.chunking import ChunkSettings
+from app.config import Settings
+from app.embed import Embedder, load_embedder
+from app.errors import IndexMissing, InputError
+from app.retrieve import search
+from app.schema import Answer, Filters, Hit
+from app.store import BuildReport, Index, build_index, load_index
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+def clean_question(question: str) -> str:
+    """Strip control characters and outer space; reject empty or oversized questions."""
+    text = _CONTROL.sub(" ", question or "").strip()
+    if not text:
+        raise InputError("the question is empty", "type a question, e.g. 市工信局局长认为郑州工业要对标哪些城市？")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}", "ask a shorter question")
+    return text
+
+
+def chunk_settings(settings: Settings) -> ChunkSettings:
+    return ChunkSettings(max_chars=settings.chunk_max_chars, min_chars=min(settings.chunk_min_chars, settings.chunk_max_chars))
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+    return load_embedder(settings.embed_model, settings.cache_dir, settings.query_prompt, settings.passage_prompt, settings.batch_size)
+
+
+def build(settings: Settings, *, rebuild: bool = False, embedder: Embedder | None = None, seeds_dir: Path | None = None) -> BuildReport:
+    embedder = embedder or make_embedder(settings)
+    return build_index(
+        seeds_dir or settings.seeds_dir, settings.index_dir, embedder, chunk_settings(settings),
+        rebuild=rebuild, exact_max=settings.exact_index_max,
+    )
+
+
+class Pipeline:
+    """One shared, read-only pipeline: an embedder and a loaded index."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, index: Index) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.index = index
+
+    def retrieve(self, question: str, *, k: int | None = None, mode: str = "hybrid", filters: Filters = Filters()) -> list[Hit]:
+        question = clean_question(question)
+        vector = self.embedder.encode_queries([question])[0] if mode != "lexical" else None
+        return search(
+            self.index, question, vector, k=k or self.settings.top_k, mode=mode, filters=filters,
+            candidates=self.settings.candidates, fusion=self.settings.fusion, rrf_k=self.settings.rrf_k,
+        )
+
+    def ask(self, question: str, *, k: int | None = None, mode: str = "hybrid", filters: Filters = Filters()) -> Answer:
+        started = time.perf_counter()
+        question = clean_question(question)
+        hits = self.retrieve(question, k=k, mode=mode, filters=filters)
+        retrieved = time.perf_counter()
+        answer = present_passages(question, hits)
+        done = time.perf_counter()
+        timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
+        return replace(answer, timings_ms=timings)
+
+    def reload(self) -> None:
+        self.index = load_index(self.settings.index_dir, self.embedder.fingerprint)
+
+
+def load_pipeline(settings: Settings, *, build_if_missing: bool = True) -> Pipeline:
+    """Load the model and the index, building the index first when there is none."""
+    embedder = make_embedder(settings)
+    try:
+        index = load_index(settings.index_dir, embedder.fingerprint)
+    except IndexMissing:
+        if not build_if_missing:
+            raise
+        log.info("no index in %s yet; building it from %s", settings.index_dir, settings.seeds_dir)
+        build(settings, embedder=embedder)
+        index = load_index(settings.index_dir, embedder.fingerprint)
+    return Pipeline(settings, embedder, index)

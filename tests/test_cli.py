@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("BIAOGAN_SEEDS_DIR", str(seeds_copy))
+    monkeypatch.setenv("BIAOGAN_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("BIAOGAN_EMBED_MODEL", "hash:256")
+    return tmp_path
+
+
+def test_ask_builds_the_index_on_first_use_and_prints_json(env: Path) -> None:
+    result = runner.invoke(app, ["ask", "发改委提出的固定资产投资目标是多少？", "--json", "-k", "6"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) >= {"question", "answer", "refused", "citations", "hits", "timings_ms"}
+    assert len(data["hits"]) == 6 and [h["rank"] for h in data["hits"]] == list(range(1, 7))
+    assert set(data["hits"][0]) >= {"rank", "chunk_id", "score", "text", "article_title", "section", "speaker"}
+    assert set(data["citations"][0]) >= {"n", "chunk_id", "article_title", "date", "section", "speaker", "quote", "passage"}
+    assert data["citations"][0]["quote"] in data["citations"][0]["passage"]
+    assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
+    assert (env / "index" / "CURRENT").exists()
+
+
+def test_ask_jsonl_answers_each_line_and_reports_bad_ones(env: Path) -> None:
+    result = runner.invoke(app, ["ask", "--jsonl"], input="王智明说要对标哪些城市\n\n成都很潮是谁说的\n\x00\x01\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 3
+    assert rows[0]["hits"] and rows[1]["hits"]
+    assert rows[2]["error"] == "the question is empty"
+
+
+def test_empty_question_is_a_clear_error(env: Path) -> None:
+    result = runner.invoke(app, ["ask", "   "])
+    assert result.exit_code == 1
+    assert "error: the question is empty" in result.stderr and "hint:" in result.stderr
+
+
+def test_index_command_reports_counts_and_is_incremental(env: Path) -> None:
+    first = runner.invoke(app, ["index"])
+    assert first.exit_code == 0 and "2 new" in first.stdout
+    second = runner.invoke(app, ["index"])
+    assert "2 unchanged" in second.stdout and "0 embedded" in second.stdout
+    rebuilt = runner.invoke(app, ["index", "--rebuild"])
+    assert "2 new" in rebuilt.stdout
+
+
+def test_missing_seeds_folder_names_it(env: Path) -> None:
+    result = runner.invoke(app, ["index", "--seeds", str(env / "nowhere")])
+    assert result.exit_code == 1 and "nowhere" in result.stderr and "hint:" in result.stderr
+
+
+def test_index_built_with_another_model_gives_the_fix(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert runner.invoke(app, ["index"]).exit_code == 0
+    monkeypatch.setenv("BIAOGAN_EMBED_MODEL", "hash:128")
+    result = runner.invoke(app, ["ask", "成都"])
+    assert result.exit_code == 1
+    assert "hash:256" in result.stderr and "biaogan index --rebuild" in result.stderr
+
+
+def test_flags_override_environment(env: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other-index"
+    result = runner.invoke(app, ["index", "--index", str(other)])
+    assert result.exit_code == 0 and (other / "CURRENT").exists() and not (env / "index" / "CURRENT").exists()
