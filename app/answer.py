@@ -1,24 +1,198 @@
-"""Evidence -> Answer. Until the extractive answerer lands, the answer presents the top passages."""
+"""Evidence -> Answer: choose the sentences that answer the question, quote them verbatim, cite them.
+
+No LLM: sentences of the retrieved passages are scored by how much of the question they cover
+(idf-weighted, counting the passage's speaker and headline as context), whether they hold what the
+question asks for (a figure for 多少, a date for 何时, …) and the passage's rank. The answer leads
+with the best sentence, attributed to its speaker; when nothing supports an answer it says so.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from app.qtype import QuestionInfo, analyse, fits_type
 from app.schema import Answer, Citation, Hit
+from app.text import bigrams, sentence_spans, synonyms
 
-PRESENTED = 3
-SNIPPET_CHARS = 160
+# Calibrated on eval/seeds_qa.jsonl (see README "Answers"): below this share of the question's
+# weighted terms, the best sentence does not support an answer.
+MIN_SUPPORT = 0.5
+# English questions are scored by dense similarity between the question and each sentence.
+MIN_SIMILARITY_EN = 0.70
+MAX_SENTENCES = {"list": 3, "general": 2}
+SIBLING_RATIO = 0.75  # a further sentence must score this share of the best one
+DUPLICATE_JACCARD = 0.6
+
+Idf = Callable[[str], float]
+Similarity = Callable[[str, list[str]], np.ndarray]
 
 
-def present_passages(question: str, hits: list[Hit]) -> Answer:
-    """An answer that lists the best passages verbatim, each cited; refused when nothing was found."""
-    if not hits:
-        text = f"文章中没有找到与“{question}”相关的段落。"
-        return Answer(question=question, text=text, refused=True, citations=(), hits=())
-    citations = []
-    lines = ["最相关的段落："]
-    for n, hit in enumerate(hits[:PRESENTED], start=1):
-        chunk = hit.chunk
-        quote = chunk.text[:SNIPPET_CHARS]
-        citations.append(Citation(n=n, chunk=chunk, quote=quote, quote_start=0, quote_end=len(quote)))
-        who = f"{chunk.position}{chunk.speaker}"
-        lines.append(f"[{n}] {who + '：' if who else ''}{quote}{'…' if len(chunk.text) > len(quote) else ''}")
+class Corpus(Protocol):
+    """What the answerer needs to know about the text it answers from."""
+
+    def idf(self, term: str) -> float: ...
+
+    def has(self, term: str) -> bool: ...
+
+
+class LocalCorpus:
+    """A corpus of just the given passages (when passages come from elsewhere than the index)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+
+    def idf(self, term: str) -> float:
+        df = sum(term in t for t in self.texts)
+        return math.log(1.0 + (len(self.texts) - df + 0.5) / (df + 0.5))
+
+    def has(self, term: str) -> bool:
+        return any(form in t for form in _forms(term) for t in self.texts)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    hit: Hit
+    start: int  # offsets inside hit.chunk.text
+    end: int
+    support: float  # share of the question covered, 0..1
+    score: float
+
+    @property
+    def text(self) -> str:
+        return self.hit.chunk.text[self.start : self.end]
+
+
+def coverage(info: QuestionInfo, text: str, context: str, idf: Idf) -> float:
+    """idf-weighted share of the question's terms found in text (or in its passage's context)."""
+    weights = {term: idf(term) for term in info.terms}
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    found = sum(w for term, w in weights.items() if any(form in text or form in context for form in _forms(term)))
+    return found / total
+
+
+def _forms(term: str) -> tuple[str, ...]:
+    """A term and its other names (发改委 is found as 发展改革委)."""
+    for group in synonyms():
+        if term in group:
+            return group
+    return (term,)
+
+
+def score_sentences(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity | None = None) -> list[Sentence]:
+    """Every sentence of every hit, scored; best first."""
+    spans = [(hit, a, b) for hit in hits for a, b in sentence_spans(hit.chunk.text) if b - a >= 6]
+    if not spans:
+        return []
+    texts = [hit.chunk.text[a:b] for hit, a, b in spans]
+    if info.english and similarity is not None:
+        supports = [float(s) for s in similarity(info.text, texts)]
+    else:
+        supports = [coverage(info, text, _context(hit), idf) for (hit, _, _), text in zip(spans, texts)]
+    scored = []
+    for (hit, a, b), text, support in zip(spans, texts, supports):
+        fit = 0.15 if fits_type(info, text) else 0.0
+        prior = 0.1 / hit.rank
+        scored.append(Sentence(hit, a, b, support, support + fit + prior))
+    return sorted(scored, key=lambda s: -s.score)
+
+
+def _context(hit: Hit) -> str:
+    chunk = hit.chunk
+    return f"{chunk.position}{chunk.speaker} {chunk.department} {chunk.section_title}"
+
+
+def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
+    """The best sentence and up to a few siblings that add something, in source order."""
+    if not ranked:
+        return []
+    typed = [s for s in ranked if fits_type(info, s.text)]
+    best = typed[0] if typed and typed[0].score >= SIBLING_RATIO * ranked[0].score else ranked[0]
+    chosen = [best]
+    limit = MAX_SENTENCES.get(info.kind, 1)
+    for sentence in ranked:
+        if len(chosen) >= limit or sentence.score < SIBLING_RATIO * best.score:
+            break
+        if all(not _same(sentence, c) and _jaccard(sentence.text, c.text) < DUPLICATE_JACCARD for c in chosen):
+            chosen.append(sentence)
+    return sorted(chosen, key=lambda s: (s.hit.rank, s.start)) if len(chosen) > 1 else chosen
+
+
+def _same(a: Sentence, b: Sentence) -> bool:
+    return a.hit.chunk.id == b.hit.chunk.id and a.start == b.start
+
+
+def _jaccard(a: str, b: str) -> float:
+    x, y = set(bigrams(a)), set(bigrams(b))
+    return len(x & y) / len(x | y) if x and y else 0.0
+
+
+def supported(info: QuestionInfo, chosen: list[Sentence]) -> bool:
+    """Whether the chosen sentences support an answer at all."""
+    if not chosen:
+        return False
+    threshold = MIN_SIMILARITY_EN if info.english else MIN_SUPPORT
+    if chosen[0].support < threshold:
+        return False
+    # A question asking for a figure or a date is not answered by a sentence without one.
+    return info.kind not in ("number", "date") or any(fits_type(info, s.text) for s in chosen)
+
+
+def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:
+    """Names, places, organisations and figures of the question that the corpus never mentions."""
+    return [term for term in info.specifics if not any(corpus.has(form) for form in _forms(term))]
+
+
+def compose(question: str, hits: list[Hit], corpus: Corpus, similarity: Similarity | None = None) -> Answer:
+    """The extractive answer: quotes with citations, or a plain refusal listing the closest passages."""
+    info = analyse(question)
+    absent = missing(info, corpus)
+    chosen = [] if absent else select(info, score_sentences(info, hits, corpus.idf, similarity))
+    if not supported(info, chosen):
+        return refusal(question, info, hits, topic="、".join(absent) or None)
+    citations, lines = [], []
+    for n, sentence in enumerate(chosen, start=1):
+        citations.append(Citation(n, sentence.hit.chunk, sentence.text, sentence.start, sentence.end))
+        lines.append(_attributed(sentence, n, info.english, first=n == 1))
     return Answer(question=question, text="\n".join(lines), refused=False, citations=tuple(citations), hits=tuple(hits))
+
+
+def _attributed(sentence: Sentence, n: int, english: bool, first: bool) -> str:
+    """'市工信局党组书记、局长王智明表示：“…”[1]' unless the quote already names its speaker."""
+    chunk = sentence.hit.chunk
+    who = f"{chunk.position}{chunk.speaker}"
+    quote = sentence.text.strip()
+    named = chunk.speaker and chunk.speaker in quote or chunk.position and chunk.position in quote
+    if english:
+        lead = f"{who} said" if who and not named else ("The article reports" if first else "It adds")
+        quoted = quote if quote[0] in "“\"「" else f"“{quote}”"
+        return f"{lead}: {quoted} [{n}]"
+    if who and not named:
+        quoted = quote if quote[0] in "“\"「" else f"“{quote}”"
+        return f"{who}表示：{quoted}[{n}]"
+    return f"{quote}[{n}]"
+
+
+def refusal(question: str, info: QuestionInfo, hits: list[Hit], related: int = 3, topic: str | None = None) -> Answer:
+    """'文章中没有找到关于…的信息', with the closest passages listed as 可能相关 (possibly related)."""
+    topic = topic or question.strip().rstrip("？?。.!！")
+    if info.english:
+        lines = [f"The articles do not contain information about “{topic}”."]
+    else:
+        lines = [f"文章中没有找到关于“{topic}”的信息。"]
+    citations = []
+    if hits:
+        lines.append("Possibly related:" if info.english else "可能相关：")
+    for n, hit in enumerate(hits[:related], start=1):
+        spans = sentence_spans(hit.chunk.text)
+        a, b = spans[0] if spans else (0, len(hit.chunk.text))
+        citations.append(Citation(n, hit.chunk, hit.chunk.text[a:b], a, b))
+        who = f"{hit.chunk.position}{hit.chunk.speaker}"
+        lines.append(f"[{n}] {who + '：' if who else ''}{hit.chunk.text[a:b]}")
+    return Answer(question=question, text="\n".join(lines), refused=True, citations=tuple(citations), hits=tuple(hits))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,3 +42,7 @@ class Settings(BaseSettings):
         50_000, ge=0, description="Up to this many passages the FAISS index is exact; above it, HNSW."
     )
     torch_threads: int = Field(0, ge=0, description="Torch CPU threads; 0 leaves torch's default.")
+    llm_base_url: str = Field("", description="OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, DeepSeek, Qwen); empty: extractive answers only.")
+    llm_model: str = Field("", description="Model name at the LLM endpoint.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint; never logged.")
+    llm_timeout_s: float = Field(20.0, gt=0, le=300, description="Give up on the LLM after this long and answer extractively.")

@@ -128,3 +128,62 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
         values = " | ".join(f"{summary[c]:.3f}" if c != "p50_ms" else f"{summary[c]:.1f}" for c in columns)
         lines.append(f"| {mode} | {summary['n']} | {values} |")
     return "\n".join(lines)
+
+
+def fact_present(fact: Any, text: str) -> bool:
+    """A key fact (or one of its alternatives) occurs in the answer text."""
+    options = fact if isinstance(fact, list) else [fact]
+    return any(option in text for option in options)
+
+
+def answer_row(pipeline, q: Question, locator: EvidenceLocator, k: int = 5) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Ask one question (with its earlier turns) and score the answer."""
+    from app.followup import Turn
+    from app.verify import problems
+
+    history: list[Turn] = []
+    for turn in q.turns[:-1]:
+        earlier = pipeline.ask(turn, history=history, k=k)
+        history.append(Turn(turn, earlier.resolved_question or turn, tuple(c.chunk.speaker for c in earlier.citations)))
+    started = time.perf_counter()
+    answer = pipeline.ask(q.question, history=history, k=k)
+    elapsed = (time.perf_counter() - started) * 1000
+    relevant = set().union(*(locator.relevant(e) for e in q.evidence)) if q.evidence else set()
+    cited = [c.chunk.id for c in answer.citations]
+    row: dict[str, Any] = {
+        "id": q.id, "kind": q.kind, "question": q.question, "resolved": answer.resolved_question,
+        "answer": answer.text, "refused": answer.refused, "ms": elapsed,
+        "citations": [{"n": c.n, "chunk_id": c.chunk.id, "quote": c.quote} for c in answer.citations],
+        "retrieved": [h.chunk.id for h in answer.hits], "problems": problems(answer),
+        "answerable": q.kind != "unanswerable",
+    }
+    row["citations_valid"] = not row["problems"]
+    if row["answerable"]:
+        row["correct"] = not answer.refused and all(fact_present(f, answer.text) for f in q.key_facts)
+        row["cited_relevant"] = sum(c in relevant for c in cited) / len(cited) if cited and not answer.refused else None
+    return row
+
+
+def summarise_answers(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Key-fact accuracy, citation validity and precision, refusal precision and recall, by kind."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    refused = [r for r in rows if r["refused"]]
+    precisions = [r["cited_relevant"] for r in answerable if r.get("cited_relevant") is not None]
+    latencies = sorted(r["ms"] for r in rows)
+    by_kind: dict[str, float] = {}
+    for kind in sorted({r["kind"] for r in rows}):
+        mine = [r for r in rows if r["kind"] == kind]
+        by_kind[kind] = sum((r["correct"] if r["answerable"] else r["refused"]) for r in mine) / len(mine)
+    return {
+        "n": len(rows),
+        "accuracy": sum(r["correct"] for r in answerable) / len(answerable) if answerable else 0.0,
+        "citation_validity": sum(r["citations_valid"] for r in rows) / len(rows) if rows else 0.0,
+        "citation_precision": sum(precisions) / len(precisions) if precisions else 0.0,
+        "refusal_recall": sum(r["refused"] for r in unanswerable) / len(unanswerable) if unanswerable else 0.0,
+        "refusal_precision": sum(not r["answerable"] for r in refused) / len(refused) if refused else 0.0,
+        "false_refusals": sum(r["refused"] for r in answerable) / len(answerable) if answerable else 0.0,
+        "p50_ms": latencies[len(latencies) // 2] if latencies else 0.0,
+        "p95_ms": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else 0.0,
+        "by_kind": by_kind,
+    }

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from app.answer import present_passages
+import numpy as np
+
+from app.answer import compose
 from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
 from app.errors import IndexMissing, InputError
+from app.followup import Entities, Turn, resolve
 from app.retrieve import search
 from app.schema import Answer, Filters, Hit
 from app.store import BuildReport, Index, build_index, load_index
+from app.text import bigrams
+from app.verify import checked
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +66,27 @@ class Pipeline:
         self.settings = settings
         self.embedder = embedder
         self.index = index
+        self.entities = Entities.from_chunks(index.chunks)
+
+    def idf(self, term: str) -> float:
+        """BM25 idf of a term in the index; a term the corpus never uses counts as rarest."""
+        lexical = self.index.lexical
+        tid = lexical.vocab.get(term)
+        df = 0 if tid is None else int(lexical.term_ptr[tid + 1] - lexical.term_ptr[tid])
+        return math.log(1.0 + (lexical.n_docs - df + 0.5) / (df + 0.5))
+
+    def has(self, term: str) -> bool:
+        """Whether the corpus mentions a term: as a word, or (for Chinese) most of its character pairs."""
+        vocab = self.index.lexical.vocab
+        if term.lower() in vocab:
+            return True
+        pairs = bigrams(term)
+        return bool(pairs) and sum(p in vocab for p in pairs) * 2 >= len(pairs)
+
+    def similarity(self, question: str, sentences: list[str]) -> np.ndarray:
+        """Cosine between the question and each sentence (used for English questions)."""
+        query = self.embedder.encode_queries([question])[0]
+        return self.embedder.encode_passages(sentences) @ query
 
     def retrieve(self, question: str, *, k: int | None = None, mode: str = "hybrid", filters: Filters = Filters()) -> list[Hit]:
         question = clean_question(question)
@@ -69,18 +96,27 @@ class Pipeline:
             candidates=self.settings.candidates, fusion=self.settings.fusion, rrf_k=self.settings.rrf_k,
         )
 
-    def ask(self, question: str, *, k: int | None = None, mode: str = "hybrid", filters: Filters = Filters()) -> Answer:
+    def resolve(self, question: str, history: list[Turn] | None = None) -> str:
+        """The question made self-contained using earlier turns (speaker, department, city, topic)."""
+        return resolve(clean_question(question), list(history or []), self.entities)
+
+    def ask(
+        self, question: str, *, history: list[Turn] | None = None, k: int | None = None,
+        mode: str = "hybrid", filters: Filters = Filters(),
+    ) -> Answer:
         started = time.perf_counter()
         question = clean_question(question)
-        hits = self.retrieve(question, k=k, mode=mode, filters=filters)
+        resolved = self.resolve(question, history)
+        hits = self.retrieve(resolved, k=k, mode=mode, filters=filters)
         retrieved = time.perf_counter()
-        answer = present_passages(question, hits)
+        answer = checked(compose(resolved, hits, self, self.similarity))
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
-        return replace(answer, timings_ms=timings)
+        return replace(answer, question=question, resolved_question=resolved if resolved != question else None, timings_ms=timings)
 
     def reload(self) -> None:
         self.index = load_index(self.settings.index_dir, self.embedder.fingerprint)
+        self.entities = Entities.from_chunks(self.index.chunks)
 
 
 def load_pipeline(settings: Settings, *, build_if_missing: bool = True) -> Pipeline:

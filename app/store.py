@@ -27,7 +27,7 @@ from app.errors import IndexCorrupt, IndexMissing, IndexOutdated, SeedsError
 from app.ingest import Skipped, read_article, list_sources
 from app.lexical import LexicalIndex
 from app.schema import Article, Chunk
-from app.text import lexical_tokens, name_pinyin
+from app.text import add_words, lexical_tokens, name_pinyin
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +165,7 @@ def _collect(
             continue
         (report.changed if old else report.added).append(path.name)
         chunks = chunk_article(article, settings)
+        add_words([c.speaker for c in chunks])
         entries.append(_Entry(article_record(article, len(chunks)), chunks, [lexical_tokens(lexical_text(c)) for c in chunks]))
     kept = {e.record["source"] for e in entries}
     report.removed = sorted(set(old_by_source) - kept)
@@ -329,6 +330,7 @@ def _read_data(folder: Path, manifest: dict[str, Any], with_tokens: bool) -> Ind
     if hasattr(vectors, "hnsw"):
         vectors.hnsw.efSearch = HNSW_EF_SEARCH
     articles = list(_read_jsonl(folder / "articles.jsonl"))
+    add_words(sorted({c.speaker for c in chunks}))  # tokenise questions as the passages were
     # Token lists are only needed to update the index, not to answer questions.
     tokens = list(_read_jsonl(folder / "tokens.jsonl")) if with_tokens else []
     return Index(folder, manifest, chunks, embeddings, vectors, LexicalIndex.load(folder), articles, tokens)

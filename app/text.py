@@ -89,6 +89,11 @@ def stopwords() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def cities() -> frozenset[str]:
+    return frozenset(_data_lines("cities.txt"))
+
+
+@functools.lru_cache(maxsize=1)
 def synonyms() -> tuple[tuple[str, ...], ...]:
     """Groups of interchangeable names (发改委 / 发展改革委 …), one tab-separated group a line."""
     return tuple(tuple(part.strip() for part in line.split("\t") if part.strip()) for line in _data_lines("synonyms.tsv"))
@@ -108,6 +113,14 @@ def _jieba():  # type: ignore[no-untyped-def]
     return tokenizer
 
 
+def add_words(names: list[str]) -> None:
+    """Teach the tokenizer names found in the corpus (speakers), so "严波谈" splits as 严波 + 谈."""
+    tokenizer = _jieba()
+    for name in names:
+        if name and len(name) >= 2:
+            tokenizer.add_word(name, freq=None)
+
+
 def tokenize(text: str) -> list[str]:
     """jieba search-mode tokens, lower-cased, without punctuation and stopwords."""
     stop = stopwords()
@@ -117,6 +130,29 @@ def tokenize(text: str) -> list[str]:
         if token and has_words(token) and token not in stop:
             tokens.append(token)
     return tokens
+
+
+def words(text: str) -> list[str]:
+    """Content words of text (jieba accurate mode), without punctuation and stopwords."""
+    stop = stopwords()
+    out = []
+    for token in _jieba().cut(text):
+        token = token.strip().lower()
+        if token and has_words(token) and token not in stop:
+            out.append(token)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _posseg():  # type: ignore[no-untyped-def]
+    from jieba import posseg
+
+    return posseg.POSTokenizer(_jieba())
+
+
+def tagged(text: str) -> list[tuple[str, str]]:
+    """(word, jieba part-of-speech tag) pairs."""
+    return [(pair.word, pair.flag) for pair in _posseg().cut(text)]
 
 
 def bigrams(text: str) -> list[str]:

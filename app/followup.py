@@ -1,0 +1,119 @@
+"""Resolve follow-up questions ("他还提到了什么？", "那商务局呢？") against earlier turns before retrieval."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.schema import Chunk
+from app.text import cities, name_pinyin, synonyms, words
+
+_PRONOUN = re.compile(r"他们|她们|他|她|该局|该负责人|这位|那位|对方|\b(?:he|she|him|her|his|they|them|their)\b", re.I)
+_WHAT_ABOUT = re.compile(r"^(?:那|那么|还有|and\s+)?(?P<entity>.+?)(?:呢|的呢|怎么样|如何)[？?。]?$|^what about (?P<en>.+?)\??$", re.I)
+_ELLIPTICAL = re.compile(r"^(?:具体|还|另外|此外|除了|那|其中|这方面|这个|what else|and\b)", re.I)
+_ROLE_SUFFIX = re.compile(r"(?:党工委|党组|相关负责人|负责人)$")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier exchange: what was asked, what it was resolved to, who the answer quoted."""
+
+    question: str
+    resolved: str = ""
+    speakers: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.resolved or self.question
+
+
+@dataclass
+class Entities:
+    """Names that can be carried from one turn to the next: people, departments, cities."""
+
+    people: dict[str, str] = field(default_factory=dict)  # name -> department
+    pinyin: dict[str, str] = field(default_factory=dict)  # "wang zhiming" -> 王智明, for English questions
+    departments: dict[str, str] = field(default_factory=dict)  # alias -> canonical department
+    cities: tuple[str, ...] = ()
+
+    @classmethod
+    def from_chunks(cls, chunks: list[Chunk]) -> Entities:
+        entities = cls(cities=tuple(sorted(cities())))
+        for chunk in chunks:
+            if chunk.speaker:
+                entities.people.setdefault(chunk.speaker, chunk.department)
+                romanised = " ".join(name_pinyin(chunk.speaker).split()[:2])
+                if romanised:
+                    entities.pinyin.setdefault(romanised, chunk.speaker)
+            if chunk.department:
+                for alias in _aliases(chunk.department):
+                    entities.departments.setdefault(alias, chunk.department)
+        for group in synonyms():
+            known = set(entities.departments.values())
+            canonical = next((d for g in group for d in known if g in d), None)
+            for alias in group:
+                entities.departments.setdefault(alias, canonical or group[0])
+        return entities
+
+    def find(self, text: str) -> dict[str, list[str]]:
+        """Entity mentions in text by kind, longest alias first, in order of appearance."""
+        found: dict[str, list[str]] = {"person": [], "department": [], "city": []}
+        for kind, names in (("person", self.people), ("department", self.departments), ("city", self.cities)):
+            hits = [(text.find(n), n) for n in sorted(names, key=len, reverse=True) if n and n in text]
+            for _, name in sorted(hits):
+                if not any(name in other for other in found[kind]):
+                    found[kind].append(name)
+        lowered = text.lower()
+        found["person"] += [name for alias, name in self.pinyin.items() if alias in lowered and name not in found["person"]]
+        return found
+
+
+def _aliases(department: str) -> set[str]:
+    bare = _ROLE_SUFFIX.sub("", department)
+    # "市商务局" is also "商务局", but "市委政研室" does not shorten to "委政研室".
+    short = bare[1:] if bare.startswith("市") and not bare.startswith("市委") else bare
+    return {department, bare, short} - {""}
+
+
+def resolve(question: str, history: list[Turn], entities: Entities) -> str:
+    """The question made self-contained using the latest earlier turn that names someone or something."""
+    previous = next((t for t in reversed(history) if _subject(t, entities)), None)
+    if previous is None:
+        return question
+    mine = entities.find(question)
+    if match := _WHAT_ABOUT.match(question.strip()):
+        entity = (match.group("entity") or match.group("en") or "").strip()
+        kind = next((k for k, names in mine.items() if names), None)
+        if kind and len(entity) <= 12:
+            theirs = entities.find(previous.text)[kind]
+            if theirs:
+                return previous.text.replace(theirs[0], mine[kind][0], 1)
+            return f"{mine[kind][0]} {previous.text}"
+    subject = _subject(previous, entities)
+    if _PRONOUN.search(question) and not mine["person"] and not mine["department"]:
+        return _PRONOUN.sub(subject, question, count=1)
+    if not any(mine.values()) and (_ELLIPTICAL.match(question.strip()) or len(question.strip()) <= 12):
+        topic = _topic(previous.text, entities)
+        return f"（{subject}{' ' + topic if topic else ''}）{question}"
+    return question
+
+
+def _subject(turn: Turn, entities: Entities) -> str:
+    """Who or what the turn is about: a named person, else a person its answer quoted, else a department."""
+    found = entities.find(turn.text)
+    if found["person"]:
+        return found["person"][0]
+    named = [s for s in turn.speakers if s in entities.people]
+    if found["department"]:
+        department = entities.departments[found["department"][0]]
+        # "市工信局局长" in the question and 王智明 quoted in the answer: carry the person.
+        person = next((s for s in named if entities.people[s] == department), "")
+        return person or found["department"][0]
+    return named[0] if named else (found["city"][0] if found["city"] else "")
+
+
+def _topic(text: str, entities: Entities) -> str:
+    """Up to three content words of the earlier question that are not names."""
+    mentioned = {n for names in entities.find(text).values() for n in names}
+    terms = [w for w in words(text) if len(w) >= 2 and not any(w in m or m in w for m in mentioned)]
+    return " ".join(terms[:3])

@@ -1,0 +1,84 @@
+"""What a question asks for: its expected answer type, unit, content terms and language."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.text import cities, cjk_ratio, tagged, words
+
+# Checked in order; the first matching type wins.
+_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("person", re.compile(r"谁|哪位|哪一位|何人|哪个人|哪名|\bwho\b|\bwhom\b", re.I)),
+    ("date", re.compile(r"何时|哪天|哪一天|什么时候|哪年|哪一年|几月|几号|日期|\bwhen\b|what date|which year|what year", re.I)),
+    ("list", re.compile(r"哪些|哪几|有什么|有哪|几方面|哪方面|\bwhich\b.*s\b|what (?:are|were)|\blist\b", re.I)),
+    ("number", re.compile(r"多少|几[个家名项条年倍届次天篇位座类大]|几成|百分之|比例|比重多|how (?:many|much)|what percentage|what share|what (?:amount|target|figure)", re.I)),
+    ("place", re.compile(r"哪里|哪儿|何地|何处|在哪|哪个(?:城市|地方|区)|哪座|哪些(?:城市|地方|区)|\bwhere\b|which cit", re.I)),
+)
+# The unit right after 多少/几 ("多少亿元", "几天", "百分之多少") that a fitting answer must carry.
+_UNIT = re.compile(r"(?:多少|几)(亿元|万元|亿|万|元|平方公里|公里|个|家|名|项|条|年|倍|届|次|天|篇|位|座|人|户|所|座)")
+_PERCENT = re.compile(r"百分之多少|百分比|比例是多少|what percentage", re.I)
+NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")
+DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|今年\d{1,2}月|\d{4}-\d{2}-\d{2}")
+
+
+# jieba tags of people, organisations and other proper names; places count when they are cities
+# or carry an administrative suffix, figures when they hold a digit or an ordinal (第五篇).
+_SPECIFIC_TAGS = ("nr", "nt", "nz")
+_PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{1,6}(?:省|市|区|县)$")
+_FIGURE = re.compile(r"\d|^第[一二三四五六七八九十百]+")
+_ORGANISATION = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|办|厅|部|院|公司|集团|大学|中心|银行)$")
+_QUESTION_PART = re.compile(r"几|多少|哪|什么|何")
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    text: str
+    kind: str  # person | date | number | place | list | general
+    unit: str  # e.g. 亿元, 天, % ("" when none is asked for)
+    terms: tuple[str, ...]  # content words, in question order
+    english: bool
+    specifics: tuple[str, ...] = ()  # names, places, organisations, figures the question is about
+
+
+def analyse(question: str) -> QuestionInfo:
+    kind = next((name for name, pattern in _TYPES if pattern.search(question)), "general")
+    unit_match = _UNIT.search(question)
+    unit = "%" if _PERCENT.search(question) else (unit_match.group(1) if unit_match else "")
+    english = cjk_ratio(question) < 0.3
+    # Single characters carry little meaning in Chinese; figures are kept.
+    terms = [w for w in words(question) if len(w) >= 2 or w.isdigit()]
+    return QuestionInfo(question, kind, unit, tuple(dict.fromkeys(terms)), english, () if english else specifics(question))
+
+
+def specifics(question: str) -> tuple[str, ...]:
+    """Names, places, organisations, figures and dates in the question ("武汉", "市教育局", "2022年")."""
+    found = []
+    for word, flag in tagged(question):
+        if len(word) < 2 or _QUESTION_PART.search(word):
+            continue
+        place = flag == "ns" and (word in cities() or _PLACE_NAME.match(word))
+        figure = flag in ("m", "t") and _FIGURE.search(word)
+        if flag in _SPECIFIC_TAGS or place or figure or _ORGANISATION.match(word):
+            found.append(word)
+    return tuple(dict.fromkeys(found))
+
+
+_PLACE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|村|街|城|园|港|路)")
+
+
+def fits_type(info: QuestionInfo, sentence: str) -> bool:
+    """Whether a sentence holds the kind of thing the question asks for (a figure, a date, …)."""
+    if info.kind == "number":
+        if info.unit == "%":
+            return bool(re.search(r"\d\s*[%％]|百分之", sentence))
+        if info.unit:
+            return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*{re.escape(info.unit)}", sentence))
+        return bool(NUMBER.search(sentence))
+    if info.kind == "date":
+        return bool(DATE.search(sentence))
+    if info.kind == "list":
+        return "、" in sentence or sentence.count(",") + sentence.count("，") >= 2
+    if info.kind == "place":
+        return bool(_PLACE.search(sentence))
+    return True
