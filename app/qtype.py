@@ -19,6 +19,10 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _UNIT = re.compile(r"(?:多少|几)(亿元|万元|亿|万|元|平方公里|公里|个|家|名|项|条|年|倍|届|次|天|篇|位|座|人|户|所|座)")
 _PERCENT = re.compile(r"百分之多少|百分比|比例是多少|what percentage", re.I)
 NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")
+_DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
+_YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}")
+_ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)
+_ASKS_YEAR = re.compile(r"哪年|哪一年|which year|what year", re.I)
 DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|今年\d{1,2}月|\d{4}-\d{2}-\d{2}")
 
 
@@ -76,6 +80,11 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
             return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*{re.escape(info.unit)}", sentence))
         return bool(NUMBER.search(sentence))
     if info.kind == "date":
+        # "哪天" wants a day, "哪年" a year: "今年4月" answers neither.
+        if _ASKS_DAY.search(info.text):
+            return bool(_DAY.search(sentence))
+        if _ASKS_YEAR.search(info.text):
+            return bool(_YEAR.search(sentence))
         return bool(DATE.search(sentence))
     if info.kind == "list":
         return "、" in sentence or sentence.count(",") + sentence.count("，") >= 2

@@ -24,7 +24,9 @@ def problems(answer: Answer) -> list[str]:
         if citation.chunk.text[citation.quote_start : citation.quote_end] != citation.quote:
             found.append(f"the quote of [{citation.n}] is not verbatim in its passage")
     cited = " ".join(c.chunk.text for c in answer.citations) + " " + " ".join(c.chunk.header for c in answer.citations)
-    for figure in _FIGURE.findall(_MARKER.sub(" ", text)):
+    # A refusal repeats the question in its first line; only what it lists must be grounded.
+    stated = text.split("\n", 1)[1] if answer.refused and "\n" in text else ("" if answer.refused else text)
+    for figure in _FIGURE.findall(_MARKER.sub(" ", stated)):
         if figure not in cited:
             found.append(f"the figure {figure} does not occur in any cited passage")
     if not answer.refused:
@@ -34,7 +36,10 @@ def problems(answer: Answer) -> list[str]:
 
 
 def claims(text: str) -> list[str]:
-    """Sentences of an answer, where a quotation counts as part of its sentence, with their markers."""
+    """Sentences of an answer, where a “quotation” counts as part of its sentence, with their markers.
+
+    Straight quotes (") are not tracked: OCR text often leaves them unbalanced.
+    """
     out, current, depth = [], [], 0
     for char in text:
         current.append(char)
@@ -42,8 +47,6 @@ def claims(text: str) -> list[str]:
             depth += 1
         elif char in "”」":
             depth = max(0, depth - 1)
-        elif char == '"':
-            depth = 0 if depth else 1
         if (char in "。！？!?" and depth == 0) or char == "\n":
             out.append("".join(current))
             current, depth = [], 0

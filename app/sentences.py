@@ -1,0 +1,109 @@
+"""Candidate quotes for an answer: sentences (and adjacent pairs) of the retrieved passages, scored."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.metadata import ROLES
+from app.qtype import QuestionInfo, fits_type
+from app.schema import Hit
+from app.text import sentence_spans, synonyms
+
+Idf = Callable[[str], float]
+Similarity = Callable[[str, list[str]], np.ndarray]
+
+PAIR_MAX_CHARS = 220  # two adjacent sentences may be quoted together up to this length
+PAIR_PENALTY = 0.05  # a pair must cover more than its better half to be preferred
+TYPE_BONUS = 0.15
+RANK_PRIOR = 0.1
+# Bylines and production credits answer only questions about who wrote or edited the page.
+_CREDIT_LINE = re.compile(r"记者|通讯员|统筹[:：]|美编[:：]|校对[:：]")
+_ASKS_CREDITS = re.compile(r"记者|通讯员|统筹|美编|校对|编辑|作者|采写|撰写|署名|reporter|wrote|author|editor|byline", re.I)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    hit: Hit
+    start: int  # offsets inside hit.chunk.text
+    end: int
+    support: float  # share of the question covered, 0..1
+    score: float
+
+    @property
+    def text(self) -> str:
+        return self.hit.chunk.text[self.start : self.end]
+
+
+def forms(term: str) -> tuple[str, ...]:
+    """A term and its other names (发改委 is found as 发展改革委)."""
+    for group in synonyms():
+        if term in group:
+            return group
+    return (term,)
+
+
+def context(hit: Hit) -> str:
+    """Who speaks in a passage: position, name, department (counted as part of every sentence)."""
+    chunk = hit.chunk
+    return f"{chunk.position}{chunk.speaker} {chunk.department}"
+
+
+def coverage(info: QuestionInfo, text: str, where: str, idf: Idf) -> float:
+    """idf-weighted share of the question's terms found in text (or in its passage's context)."""
+    weights = {term: idf(term) for term in info.terms}
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    found = sum(w for term, w in weights.items() if any(form in text or form in where for form in forms(term)))
+    return found / total
+
+
+def naming_terms(info: QuestionInfo, hits: list[Hit]) -> list[str]:
+    """Question terms that name a speaker or department of some passages but not of all of them."""
+    names = []
+    for term in info.terms:
+        if term in ROLES or len(term) < 2:
+            continue
+        matching = [h for h in hits if any(form in context(h) for form in forms(term))]
+        if matching and len(matching) < len(hits):
+            names.append(term)
+    return names
+
+
+def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]]:
+    """Sentences, and pairs of adjacent sentences, that could be quoted."""
+    credits_ok = bool(_ASKS_CREDITS.search(info.text))
+    spans = []
+    for hit in hits:
+        text = hit.chunk.text
+        sentences = [(a, b) for a, b in sentence_spans(text) if b - a >= 6 and (credits_ok or not _CREDIT_LINE.search(text[a:b]))]
+        spans.extend((hit, a, b) for a, b in sentences)
+        for (a, b), (c, d) in zip(sentences, sentences[1:]):
+            # Adjacent sentences of one paragraph only: a quote never spans a paragraph break.
+            if d - a <= PAIR_MAX_CHARS and "\n" not in text[b:c]:
+                spans.append((hit, a, d))
+    return spans
+
+
+def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity | None = None) -> list[Sentence]:
+    """Every candidate quote, scored by coverage, answer type and passage rank; best first."""
+    spans = candidates(info, hits)
+    if not spans:
+        return []
+    texts = [hit.chunk.text[a:b] for hit, a, b in spans]
+    if info.english and similarity is not None:
+        supports = [float(s) for s in similarity(info.text, texts)]
+    else:
+        supports = [coverage(info, text, context(hit), idf) for (hit, _, _), text in zip(spans, texts)]
+    singles = {(hit.chunk.id, a) for hit, a, b in spans}
+    scored = []
+    for (hit, a, b), text, support in zip(spans, texts, supports):
+        is_pair = any(c in "。！？!?；;\n" for c in text[:-1]) and (hit.chunk.id, a) in singles
+        bonus = TYPE_BONUS if fits_type(info, text) else 0.0
+        value = support + bonus + RANK_PRIOR / hit.rank - (PAIR_PENALTY if is_pair else 0.0)
+        scored.append(Sentence(hit, a, b, support, value))
+    return sorted(scored, key=lambda s: -s.score)
