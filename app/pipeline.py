@@ -17,6 +17,8 @@ from app.config import Settings
 from app.embed import Embedder, load_embedder
 from app.errors import IndexMissing, InputError
 from app.followup import Entities, Turn, resolve
+from app.generate import from_llm
+from app.llm import LLMUnavailable, llm_from_settings
 from app.retrieve import search
 from app.schema import Answer, Filters, Hit
 from app.store import BuildReport, Index, build_index, load_index
@@ -67,6 +69,9 @@ class Pipeline:
         self.embedder = embedder
         self.index = index
         self.entities = Entities.from_chunks(index.chunks)
+        self.llm = llm_from_settings(
+            settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(), settings.llm_timeout_s
+        )
 
     def idf(self, term: str) -> float:
         """BM25 idf of a term in the index; a term the corpus never uses counts as rarest."""
@@ -109,10 +114,22 @@ class Pipeline:
         resolved = self.resolve(question, history)
         hits = self.retrieve(resolved, k=k, mode=mode, filters=filters)
         retrieved = time.perf_counter()
-        answer = checked(compose(resolved, hits, self, self.similarity))
+        answer = self._answer(resolved, hits, history)
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
         return replace(answer, question=question, resolved_question=resolved if resolved != question else None, timings_ms=timings)
+
+    def _answer(self, question: str, hits: list[Hit], history: list[Turn] | None) -> Answer:
+        """The LLM's answer when one is configured and answers in time; the extractive one otherwise."""
+        extractive = checked(compose(question, hits, self, self.similarity))
+        if self.llm is None or not hits:
+            return extractive
+        try:
+            generated = self.llm.complete(question, [h.chunk for h in hits], [(t.text, "") for t in history or []])
+        except LLMUnavailable as exc:
+            log.warning("LLM unavailable, answering extractively: %s", exc.message)
+            return replace(extractive, notices=extractive.notices + (f"大模型暂不可用（{exc.message}），以下为摘录式回答。",))
+        return from_llm(question, generated, hits)
 
     def reload(self) -> None:
         self.index = load_index(self.settings.index_dir, self.embedder.fingerprint)

@@ -222,6 +222,7 @@ def test_key_never_in_repr_or_logs(fake_openai: FakeOpenAI, caplog: pytest.LogCa
     config = LLMConfig(base_url=fake_openai.base_url, model="qwen-test", api_key=KEY)
     assert KEY not in repr(config) and KEY not in str(config) and "***" in repr(config)
     caplog.set_level(logging.DEBUG)  # the openai and httpx loggers too, at their most talkative
+    caplog.set_level(logging.DEBUG, logger="app")  # a CLI test may have quietened the app loggers
     answerer(fake_openai).complete(QUESTION, CHUNKS)
     fake_openai.script.status = 401
     fake_openai.script.error_message = f"Incorrect API key provided: {KEY}"  # servers do echo keys

@@ -1,0 +1,57 @@
+"""The LLM path end to end through the pipeline, against a local OpenAI-compatible test server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from app.generate import from_llm
+from app.pipeline import load_pipeline
+from app.verify import UNVERIFIED
+from tests.conftest import make_hit
+from tests.fake_openai import FakeOpenAI, fake_openai  # noqa: F401 (fixture)
+
+HITS = [make_hit("力争全市固定资产投资突破7000亿元。工业投资达到1500亿元。", speaker="夏扬", position="市发展改革委主任")]
+
+
+def test_llm_text_gets_verbatim_citations() -> None:
+    answer = from_llm("目标是多少？", "夏扬表示，全市固定资产投资力争突破7000亿元[1]。", HITS)
+    assert not answer.refused and answer.notices == ()
+    assert answer.citations[0].quote == "力争全市固定资产投资突破7000亿元。"
+
+
+def test_unsupported_sentences_are_marked_not_passed() -> None:
+    answer = from_llm("目标是多少？", "投资突破7000亿元[1]。另外还将投资9000亿元[1]。郑州很美。", HITS)
+    assert answer.text.count(UNVERIFIED) == 2
+    assert any("没有可核实的出处" in n for n in answer.notices)
+
+
+def test_a_refusal_from_the_llm_is_a_refusal() -> None:
+    assert from_llm("GDP？", "文章中没有找到关于GDP的信息。", HITS).refused
+
+
+@pytest.fixture
+def settings(tmp_path: Path, seeds_copy: Path, fake_openai: FakeOpenAI) -> Settings:  # noqa: F811
+    return Settings(
+        seeds_dir=seeds_copy, index_dir=tmp_path / "index", embed_model="hash:256",
+        llm_base_url=fake_openai.base_url, llm_model="test-model", llm_api_key="sk-test", llm_timeout_s=2,
+    )
+
+
+def test_pipeline_answers_with_the_llm_when_configured(settings: Settings, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    pipeline = load_pipeline(settings)
+    hits = pipeline.retrieve("发改委提出的固定资产投资目标是多少？")
+    n = next(i for i, h in enumerate(hits, start=1) if "7000亿元" in h.chunk.text)
+    fake_openai.script.reply = f"夏扬提出，力争全市固定资产投资突破7000亿元[{n}]。"
+    answer = pipeline.ask("发改委提出的固定资产投资目标是多少？")
+    assert answer.text == fake_openai.script.reply and "7000亿元" in answer.citations[0].chunk.text
+    assert fake_openai.requests and "发改委" in str(fake_openai.requests[-1].body)
+
+
+def test_pipeline_falls_back_to_extractive_with_a_notice(settings: Settings, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.script.status = 500
+    answer = load_pipeline(settings).ask("发改委提出的固定资产投资目标是多少？")
+    assert any("大模型暂不可用" in n for n in answer.notices)
+    assert "7000亿元" in answer.text and answer.citations
