@@ -121,7 +121,7 @@ def _section(
     return Section(
         id=f"{article.id}#s{index}",
         kind=kind,
-        title=title.strip(),
+        title=title.strip().lstrip("—-－ ").strip() or title.strip(),
         start=block[0].start,
         end=block[-1].end,
         subtitle=subtitle,

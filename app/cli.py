@@ -82,7 +82,9 @@ def index(seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None
 @_friendly
 def ask(
     question: Annotated[Optional[str], typer.Argument(help="The question, in Chinese or English.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (same as --format json).")] = False,
+    output: Annotated[str, typer.Option("--format", help="text, json, or briefing (Markdown with numbered sources).")] = "text",
+    docx: Annotated[Optional[Path], typer.Option("--docx", help="Also write the answer with its sources to this .docx file.")] = None,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Read one question per stdin line; write one JSON object per line.")] = False,
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="Passages to retrieve.")] = 5,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical retrieval.")] = "hybrid",
@@ -96,6 +98,8 @@ def ask(
     from app.pipeline import clean_question, load_pipeline
     from app.schema import Filters
 
+    if output not in ("text", "json", "briefing"):
+        raise InputError(f"unknown format {output!r}", "use --format text, json or briefing")
     if mode not in ("hybrid", "dense", "lexical"):
         raise InputError(f"unknown retrieval mode {mode!r}", "use --mode hybrid, dense or lexical")
     if not jsonl:
@@ -106,13 +110,25 @@ def ask(
         _ask_lines(pipeline, k, mode, filters)
         return
     answer = pipeline.ask(question or "", k=k, mode=mode, filters=filters)
-    if as_json:
+    if docx:
+        from app.briefing import to_docx
+
+        typer.echo(f"wrote {to_docx([answer], docx)}", err=True)
+    if as_json or output == "json":
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
+    from app.briefing import source_line, to_markdown
+
+    if output == "briefing":
+        typer.echo(to_markdown(answer))
+        return
     typer.echo(answer.text)
+    for notice in answer.notices:
+        typer.echo(f"注意：{notice}")
+    if answer.resolved_question:
+        typer.echo(f"（理解为：{answer.resolved_question}）")
     for citation in answer.citations:
-        c = citation.chunk
-        typer.echo(f"\n[{citation.n}] 《{c.article_title}》 {c.date or '日期不详'} · {c.section_title} · {c.position}{c.speaker}")
+        typer.echo("\n" + source_line(citation))
 
 
 def _ask_lines(pipeline, k: int, mode: str, filters) -> None:  # type: ignore[no-untyped-def]
@@ -127,28 +143,52 @@ def _ask_lines(pipeline, k: int, mode: str, filters) -> None:  # type: ignore[no
         typer.echo(json.dumps(row, ensure_ascii=False))
 
 
+DEFAULT_RGB = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "rgb-zh" / "zh_refine.json"
+
+
 @app.command("eval")
 @_friendly
 def evaluate(
-    dataset: Annotated[Path, typer.Option("--dataset", help="Question set (JSONL).")] = Path("eval/seeds_qa.jsonl"),
-    retrieval: Annotated[Optional[list[str]], typer.Option("--retrieval", help="Modes to compare (repeatable).")] = None,
-    k: Annotated[int, typer.Option("--k", min=1, max=100)] = 10,
+    dataset: Annotated[str, typer.Option("--dataset", help="seeds (eval/seeds_qa.jsonl), rgb, or both.")] = "seeds",
+    retrieval: Annotated[Optional[list[str]], typer.Option("--retrieval", help="Retrieval modes to compare (repeatable): dense, lexical, hybrid.")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages retrieved per answer.")] = 5,
     limit: Annotated[int, typer.Option("--limit", min=0, help="Only the first N questions (0: all).")] = 0,
-    min_recall5: Annotated[float, typer.Option("--min-recall5", help="Exit 1 if hybrid Recall@5 is lower.")] = 0.0,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Report folder (default eval/reports/<timestamp>).")] = None,
+    questions: Annotated[Path, typer.Option("--questions", help="Seed question set (JSONL).")] = Path("eval/seeds_qa.jsonl"),
+    rgb_path: Annotated[Path, typer.Option("--rgb-path", help="RGB zh_refine.json (read in place, never copied).")] = DEFAULT_RGB,
+    noise: Annotated[str, typer.Option("--noise", help="RGB reader noise rates, comma-separated.")] = "0,0.4,0.8,1.0",
+    baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Run the LangChain baseline beside ours.")] = True,
+    min_recall5: Annotated[float, typer.Option("--min-recall5", help="Fail below this hybrid Recall@5 (seeds).")] = 0.0,
+    min_mrr: Annotated[float, typer.Option("--min-mrr", help="Fail below this hybrid MRR@10 (seeds).")] = 0.0,
+    min_accuracy: Annotated[float, typer.Option("--min-accuracy", help="Fail below this key-fact accuracy (seeds).")] = 0.0,
+    min_citation_validity: Annotated[float, typer.Option("--min-citation-validity", help="Fail below this share of verified answers.")] = 0.0,
+    min_refusal_recall: Annotated[float, typer.Option("--min-refusal-recall", help="Fail below this refusal recall (seeds).")] = 0.0,
+    max_false_refusals: Annotated[float, typer.Option("--max-false-refusals", help="Fail above this share of refused answerable questions.")] = 1.0,
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
-    """Measure retrieval on a question set with gold evidence: Recall@k, MRR@10, nDCG@10."""
-    from app.evaluate import format_table, load_questions, run_retrieval
-    from app.pipeline import load_pipeline
+    """Measure retrieval and answers on a question set with gold evidence; write report.md, results.jsonl and charts."""
+    from app.evalrun import run_eval
 
-    questions = load_questions(dataset)[: limit or None]
-    pipeline = load_pipeline(_settings(seeds, index, model))
+    if dataset not in ("seeds", "rgb", "both"):
+        raise InputError(f"unknown dataset {dataset!r}", "use --dataset seeds, rgb or both")
     modes = retrieval or ["dense", "lexical", "hybrid"]
-    results = {mode: run_retrieval(pipeline, questions, mode, k) for mode in modes}
-    typer.echo(format_table(results))
-    hybrid = results.get("hybrid")
-    if hybrid and hybrid["recall@5"] < min_recall5:
-        typer.echo(f"hybrid Recall@5 {hybrid['recall@5']:.3f} is below --min-recall5 {min_recall5}", err=True)
+    if bad := [m for m in modes if m not in ("dense", "lexical", "hybrid")]:
+        raise InputError(f"unknown retrieval mode {bad[0]!r}", "use --retrieval dense, lexical or hybrid")
+    try:
+        noises = [float(x) for x in noise.split(",") if x.strip()]
+    except ValueError as exc:
+        raise InputError(f"--noise must be numbers separated by commas, not {noise!r}") from exc
+    summary, failures, report = run_eval(
+        _settings(seeds, index, model), dataset=dataset, modes=modes, k=k, limit=limit, out=out, questions=questions,
+        rgb_path=rgb_path, noises=noises, baseline=baseline,
+        gates={"recall@5": min_recall5, "mrr@10": min_mrr, "accuracy": min_accuracy, "citation_validity": min_citation_validity,
+               "refusal_recall": min_refusal_recall, "false_refusals": max_false_refusals},
+    )
+    typer.echo(summary)
+    typer.echo(f"\nreport: {report}")
+    for failure in failures:
+        typer.echo(f"threshold not met: {failure}", err=True)
+    if failures:
         raise typer.Exit(1)
 
 
