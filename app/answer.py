@@ -26,7 +26,7 @@ MIN_SUPPORT = 0.05
 MIN_SIMILARITY_EN = 0.70
 MAX_SENTENCES = {"list": 3, "general": 2, "number": 2}
 SIBLING_RATIO = 0.75  # a further sentence must score this share of the best one
-DUPLICATE_JACCARD = 0.6
+DUPLICATE_SHARE = 0.6
 
 class Corpus(Protocol):
     """What the answerer needs to know about the text it answers from."""
@@ -77,7 +77,7 @@ def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     for sentence in ranked:
         if len(chosen) >= limit or sentence.score < SIBLING_RATIO * best.score:
             break
-        if all(not _overlap(sentence, c) and _jaccard(sentence.text, c.text) < DUPLICATE_JACCARD for c in chosen):
+        if all(not _overlap(sentence, c) and _shared(sentence.text, c.text) < DUPLICATE_SHARE for c in chosen):
             chosen.append(sentence)
     return sorted(chosen, key=lambda s: (s.hit.rank, s.start)) if len(chosen) > 1 else chosen
 
@@ -86,9 +86,10 @@ def _overlap(a: Sentence, b: Sentence) -> bool:
     return a.hit.chunk.id == b.hit.chunk.id and a.start < b.end and b.start < a.end
 
 
-def _jaccard(a: str, b: str) -> float:
+def _shared(a: str, b: str) -> float:
+    """Share of the shorter text's character pairs found in the other: near-duplicates and repeats."""
     x, y = set(bigrams(a)), set(bigrams(b))
-    return len(x & y) / len(x | y) if x and y else 0.0
+    return len(x & y) / min(len(x), len(y)) if x and y else 0.0
 
 
 def supported(info: QuestionInfo, chosen: list[Sentence]) -> bool:

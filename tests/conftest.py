@@ -52,3 +52,15 @@ def hash_settings(tmp_path: Path, seeds_copy: Path) -> Settings:
 @pytest.fixture
 def embedder() -> HashEmbedder:
     return HashEmbedder(256)
+
+
+def make_hit(text: str, rank: int = 1, speaker: str = "", position: str = "", department: str = "", article: str = "a1"):  # type: ignore[no-untyped-def]
+    """A retrieved passage built by hand, for answerer tests."""
+    from app.schema import Chunk, Hit
+
+    chunk = Chunk(
+        id=f"{article}:{rank:03d}", article_id=article, section_id=f"{article}#s{rank}", ordinal=rank, start=0, end=len(text),
+        text=text, article_title="测试报道", date="2024-03-08", section_title="测试", section_kind="interview",
+        speaker=speaker, position=position, department=department, newspaper="测试日报", source=f"{article}.txt",
+    )
+    return Hit(chunk=chunk, score=1.0 / rank, rank=rank)

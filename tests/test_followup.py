@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from app.followup import Entities, Turn, resolve
+from tests.conftest import make_hit
+
+CHUNKS = [
+    make_hit("a", speaker="王智明", position="市工信局党组书记、局长", department="市工信局").chunk,
+    make_hit("b", rank=2, speaker="夏扬", position="市发展改革委党组书记、主任", department="市发展改革委").chunk,
+    make_hit("c", rank=3, speaker="", position="中原科技城党工委相关负责人", department="中原科技城党工委").chunk,
+    make_hit("d", rank=4, speaker="王保来", position="市商务局党组书记、局长", department="市商务局").chunk,
+]
+ENTITIES = Entities.from_chunks(CHUNKS)
+
+
+def test_pronouns_become_the_person_named_before() -> None:
+    assert resolve("他还提到了什么？", [Turn("王智明认为要对标哪些城市？")], ENTITIES) == "王智明还提到了什么？"
+
+
+def test_a_department_question_carries_the_person_its_answer_quoted() -> None:
+    turn = Turn("市工信局局长认为要对标哪些城市？", speakers=("王智明",))
+    assert resolve("他说要建设哪两个中心？", [turn], ENTITIES) == "王智明说要建设哪两个中心？"
+
+
+def test_what_about_swaps_the_department() -> None:
+    assert resolve("那商务局呢？", [Turn("发改委提出的固定资产投资目标是多少？")], ENTITIES) == "商务局提出的固定资产投资目标是多少？"
+
+
+def test_plural_pronoun_becomes_the_department() -> None:
+    resolved = resolve("他们还有什么新做法？", [Turn("中原科技城那边出台了什么人才政策？")], ENTITIES)
+    assert resolved == "中原科技城还有什么新做法？"
+
+
+def test_elliptical_question_carries_subject_and_topic() -> None:
+    resolved = resolve("具体目标是多少？", [Turn("夏扬提出的固定资产投资目标是多少？")], ENTITIES)
+    assert resolved.startswith("（夏扬") and "固定资产投资" in resolved and resolved.endswith("具体目标是多少？")
+
+
+def test_english_pronoun_and_pinyin_name() -> None:
+    assert resolve("What else did he say?", [Turn("What did Wang Zhiming say about Suzhou?")], ENTITIES) == "What else did 王智明 say?"
+
+
+def test_self_contained_questions_are_left_alone() -> None:
+    assert resolve("王保来说了什么？", [Turn("夏扬说了什么？")], ENTITIES) == "王保来说了什么？"
+    assert resolve("他说了什么？", [], ENTITIES) == "他说了什么？"

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+
+from app.qtype import analyse, fits_type
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "unit"),
+    [
+        ("发改委提出的固定资产投资目标是多少亿元？", "number", "亿元"),
+        ("郑州党政代表团考察了几天？", "number", "天"),
+        ("工业增加值比重提高到百分之多少？", "number", "%"),
+        ("是谁说成都很潮？", "person", ""),
+        ("这篇稿子是哪天见报的？", "date", ""),
+        ("要聚焦哪些细分产业？", "list", ""),
+        ("对标哪几个城市？", "list", "个"),
+        ("把哪里作为龙头？", "place", ""),
+        ("Who said Chengdu is trendy?", "person", ""),
+        ("How much investment is planned?", "number", ""),
+    ],
+)
+def test_question_kinds_and_units(question: str, kind: str, unit: str) -> None:
+    info = analyse(question)
+    assert (info.kind, info.unit) == (kind, unit)
+
+
+def test_specifics_are_names_places_organisations_and_figures() -> None:
+    assert set(analyse("郑州2022年GDP总量是多少？").specifics) >= {"2022"}
+    assert "武汉" in analyse("系列报道里武汉有哪些经验值得郑州学？").specifics
+    assert "财政局" in "".join(analyse("市财政局安排了多少专项资金？").specifics)
+    assert analyse("要聚焦哪些细分产业？").specifics == ()
+    assert analyse("What did Wang Zhiming say?").english and analyse("What did Wang Zhiming say?").specifics == ()
+
+
+def test_fits_type() -> None:
+    assert fits_type(analyse("投资多少亿元？"), "力争突破7000亿元。")
+    assert not fits_type(analyse("投资多少亿元？"), "力争突破7000家。")
+    assert fits_type(analyse("哪天见报的？"), "2023年5月17日 星期三")
+    assert not fits_type(analyse("哪天见报的？"), "今年4月郑州发布了新政。")
+    assert fits_type(analyse("哪一年举办的？"), "2021年首次举办。")
