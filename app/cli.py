@@ -143,6 +143,35 @@ def _ask_lines(pipeline, k: int, mode: str, filters) -> None:  # type: ignore[no
         typer.echo(json.dumps(row, ensure_ascii=False))
 
 
+@app.command()
+@_friendly
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on (localhost by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 7860,
+    share: Annotated[bool, typer.Option("--share", help="Ask Gradio for a public share link (off by default).")] = False,
+    seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
+) -> None:
+    """Open the chat page (builds the index first if there is none)."""
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from app.pipeline import load_pipeline
+    from app.ui import build_ui
+    from app.ui_render import CSS
+
+    settings = _settings(seeds, index, model)
+    auth_value = settings.auth.get_secret_value()
+    if auth_value and ":" not in auth_value:
+        raise InputError("BIAOGAN_AUTH must be 'user:password'")
+    demo = build_ui(load_pipeline(settings), settings.feedback_path)
+    demo.queue(default_concurrency_limit=4)
+    typer.echo(f"biaogan: http://{host}:{port}" + ("  (sign-in required)" if auth_value else ""), err=True)
+    demo.launch(
+        server_name=host, server_port=port, share=share, auth=tuple(auth_value.split(":", 1)) if auth_value else None,
+        css=CSS, ssr_mode=False, show_error=True, max_file_size="64mb", quiet=True, footer_links=["api"],
+    )
+
+
 DEFAULT_RGB = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "rgb-zh" / "zh_refine.json"
 
 

@@ -9,6 +9,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from app.answer import compose
@@ -109,27 +111,41 @@ class Pipeline:
         self, question: str, *, history: list[Turn] | None = None, k: int | None = None,
         mode: str = "hybrid", filters: Filters = Filters(),
     ) -> Answer:
+        """The verified answer to a question, after resolving it against earlier turns."""
+        final: Answer | None = None
+        for _, final in self.stream(question, history=history, k=k, mode=mode, filters=filters):
+            pass
+        assert final is not None  # stream always ends with the answer
+        return final
+
+    def stream(
+        self, question: str, *, history: list[Turn] | None = None, k: int | None = None,
+        mode: str = "hybrid", filters: Filters = Filters(),
+    ) -> Iterator[tuple[str, Answer | None]]:
+        """(text so far, None) while an LLM answer streams, then (final text, verified Answer)."""
         started = time.perf_counter()
         question = clean_question(question)
         resolved = self.resolve(question, history)
         hits = self.retrieve(resolved, k=k, mode=mode, filters=filters)
         retrieved = time.perf_counter()
-        answer = self._answer(resolved, hits, history)
+        answer: Answer | None = None
+        if self.llm is not None and hits:
+            text = ""
+            try:
+                for delta in self.llm.stream(resolved, [h.chunk for h in hits], [(t.text, "") for t in history or []]):
+                    text += delta
+                    yield text, None
+                answer = from_llm(resolved, text, hits)
+            except LLMUnavailable as exc:
+                log.warning("LLM unavailable, answering extractively: %s", exc.message)
+                fallback = checked(compose(resolved, hits, self, self.similarity))
+                answer = replace(fallback, notices=fallback.notices + (f"大模型暂不可用（{exc.message}），以下为摘录式回答。",))
+        if answer is None:
+            answer = checked(compose(resolved, hits, self, self.similarity))
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
-        return replace(answer, question=question, resolved_question=resolved if resolved != question else None, timings_ms=timings)
-
-    def _answer(self, question: str, hits: list[Hit], history: list[Turn] | None) -> Answer:
-        """The LLM's answer when one is configured and answers in time; the extractive one otherwise."""
-        extractive = checked(compose(question, hits, self, self.similarity))
-        if self.llm is None or not hits:
-            return extractive
-        try:
-            generated = self.llm.complete(question, [h.chunk for h in hits], [(t.text, "") for t in history or []])
-        except LLMUnavailable as exc:
-            log.warning("LLM unavailable, answering extractively: %s", exc.message)
-            return replace(extractive, notices=extractive.notices + (f"大模型暂不可用（{exc.message}），以下为摘录式回答。",))
-        return from_llm(question, generated, hits)
+        final = replace(answer, question=question, resolved_question=resolved if resolved != question else None, timings_ms=timings)
+        yield final.text, final
 
     def reload(self) -> None:
         self.index = load_index(self.settings.index_dir, self.embedder.fingerprint)
