@@ -172,6 +172,28 @@ def serve(
     )
 
 
+DEFAULT_NEWS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "crud-news" / "news_10k.txt"
+
+
+@app.command()
+@_friendly
+def bench(
+    news: Annotated[Path, typer.Option("--news", help="CRUD-RAG news_10k.txt (read in place).")] = DEFAULT_NEWS,
+    index_articles: Annotated[int, typer.Option("--index-articles", min=10, help="News articles embedded for the indexing figures.")] = 300,
+    sizes: Annotated[str, typer.Option("--sizes", help="Corpus sizes for query latency, comma-separated.")] = "1000,10000,50000",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Report folder (default eval/reports/bench-<timestamp>).")] = None,
+    seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
+) -> None:
+    """Benchmark indexing, query latency by corpus size, cold start and memory, beside the LangChain baseline."""
+    from app.benchrun import run_bench
+
+    if not news.exists():
+        raise InputError(f"news corpus not found: {news}", "pass --news PATH to CRUD-RAG's news_10k.txt")
+    table, folder = run_bench(_settings(seeds, index, model), news, index_articles, [int(s) for s in sizes.split(",") if s.strip()], out)
+    typer.echo(table)
+    typer.echo(f"\nreport: {folder}")
+
+
 DEFAULT_RGB = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "rgb-zh" / "zh_refine.json"
 
 

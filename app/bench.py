@@ -1,0 +1,152 @@
+"""`biaogan bench`: where the time goes. Indexing against the model's raw encode speed, query latency
+at growing corpus sizes, cold start, serving memory, and the LangChain baseline on the same machine.
+
+Prints a table and writes bench.md, bench.json and latency.png. Speed is measured here, never in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.chunking import ChunkSettings, chunk_article
+from app.config import Settings
+from app.ingest import parse_article
+from app.lexical import LexicalIndex
+from app.pipeline import Pipeline, make_embedder
+from app.store import Index, embedding_text, lexical_text, make_faiss
+from app.text import lexical_tokens
+
+log = logging.getLogger(__name__)
+_NEWS_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})[^，]*，正文：(.*)$")
+
+
+def news_articles(path: Path, limit: int) -> list[Any]:
+    """CRUD-RAG news lines as Articles (read in place, never copied)."""
+    articles = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle):
+            if len(articles) >= limit:
+                break
+            match = _NEWS_LINE.match(line.strip())
+            if match:
+                body = match.group(2)
+                text = body.replace("。", "。\n").strip()
+                articles.append(replace(parse_article(f"news{number:05d}.txt", line.encode("utf-8"), text), date=match.group(1)))
+    return articles
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"p50": pick(0.5), "p95": pick(0.95), "mean": statistics.fmean(ordered)}
+
+
+def time_indexing(articles: list[Any], embedder: Any, settings: ChunkSettings) -> dict[str, Any]:
+    """Pipeline indexing (chunk + tokenize + embed + FAISS) against raw encode of the same texts."""
+    embedder.encode_passages(["预热"] * 4)  # first-call costs (threads, allocations) belong to neither side
+    lexical_tokens("预热")
+    started = time.perf_counter()
+    chunks = [c for a in articles for c in chunk_article(a, settings)]
+    tokens = [lexical_tokens(lexical_text(c)) for c in chunks]
+    texts = [embedding_text(c) for c in chunks]
+    vectors = embedder.encode_passages(texts)
+    LexicalIndex.build(tokens)
+    make_faiss(vectors, 50_000)
+    pipeline_s = time.perf_counter() - started
+    started = time.perf_counter()
+    embedder.model.encode([embedder.passage_prompt + t for t in texts], batch_size=embedder.batch_size, normalize_embeddings=True)
+    raw_s = time.perf_counter() - started
+    return {"passages": len(chunks), "pipeline_s": pipeline_s, "raw_encode_s": raw_s,
+            "pipeline_per_s": len(chunks) / pipeline_s, "raw_per_s": len(chunks) / raw_s,
+            "overhead": pipeline_s / raw_s - 1.0, "chunks": chunks, "tokens": tokens, "vectors": vectors}
+
+
+def synthetic_index(chunks: list[Any], tokens: list[list[str]], vectors: np.ndarray, size: int, exact_max: int) -> Index:
+    """An index of `size` passages: real passages and tokens repeated, vectors perturbed so they differ."""
+    rng = np.random.default_rng(0)
+    reps = -(-size // len(chunks))
+    all_chunks = [replace(c, id=f"{c.id}#{r}") for r in range(reps) for c in chunks][:size]
+    all_tokens = (tokens * reps)[:size]
+    base = np.tile(vectors, (reps, 1))[:size]
+    noisy = base + rng.normal(0, 0.02, base.shape).astype(np.float32)
+    noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+    manifest = {"counts": {"chunks": size, "articles": 0}, "model": "bench"}
+    return Index(Path("."), manifest, all_chunks, noisy.astype(np.float32), make_faiss(noisy, exact_max), LexicalIndex.build(all_tokens), [])
+
+
+def time_queries(pipeline: Pipeline, questions: list[str]) -> dict[str, Any]:
+    """Retrieval alone and a full extractive answer, per question, with a cold query cache."""
+    retrieve, answer = [], []
+    pipeline.embedder.clear_cache()
+    for q in questions:
+        started = time.perf_counter()
+        pipeline.retrieve(q)
+        retrieve.append((time.perf_counter() - started) * 1000)
+    pipeline.embedder.clear_cache()
+    for q in questions:
+        started = time.perf_counter()
+        pipeline.ask(q)
+        answer.append((time.perf_counter() - started) * 1000)
+    return {"retrieve_ms": percentiles(retrieve), "answer_ms": percentiles(answer)}
+
+
+def hnsw_recall(vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> float:
+    """Share of the exact top-k that the approximate index returns."""
+    exact = make_faiss(vectors, len(vectors) + 1)
+    approx = make_faiss(vectors, 0)
+    _, truth = exact.search(queries, k)
+    _, found = approx.search(queries, k)
+    return float(np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found)]))
+
+
+def cold_start(settings: Settings, question: str) -> float:
+    """Seconds from process start to the first answer, with an index present."""
+    exe = Path(sys.executable).with_name("biaogan")
+    env = {"BIAOGAN_INDEX_DIR": str(settings.index_dir), "BIAOGAN_SEEDS_DIR": str(settings.seeds_dir), "PATH": "/usr/bin:/bin"}
+    subprocess.run([str(exe), "-q", "index"], env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    subprocess.run([str(exe), "-q", "ask", question, "--json"], env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def serving_memory(settings: Settings, questions: list[str], port: int = 7897) -> dict[str, float]:
+    """Peak resident memory (MB) of `biaogan serve` after answering questions through its API."""
+    from gradio_client import Client
+
+    exe = Path(sys.executable).with_name("biaogan")
+    env = {"BIAOGAN_INDEX_DIR": str(settings.index_dir), "BIAOGAN_SEEDS_DIR": str(settings.seeds_dir), "PATH": "/usr/bin:/bin",
+           "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(Path.home())}
+    server = subprocess.Popen([str(exe), "-q", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = _connect(f"http://127.0.0.1:{port}/", Client)
+        for q in questions:
+            client.predict(q, None, api_name="/ask")
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        peak = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+        current = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+        return {"peak_rss_mb": peak, "rss_mb": current}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _connect(url: str, client_cls: Any, timeout: float = 120.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return client_cls(url, verbose=False)
+        except Exception:  # the server is still starting
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
