@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from app.briefing import conversation_markdown, to_docx, to_markdown
-from app.errors import BiaoganError
+from app.errors import BiaoganError, InputError
 from app.feedback import append_feedback
 from app.followup import Turn
-from app.ingest import SUPPORTED
+from app.ingest import SUPPORTED, read_article
 from app.schema import Answer, Filters
 from app.text import name_pinyin
 from app.ui_render import CSS, answer_markdown, article_rows, markdown_literal, source_cards, status_line
@@ -122,20 +122,27 @@ class ChatHandlers:
         if not files:
             raise _error(BiaoganError("没有选择文件", f"支持 {' '.join(SUPPORTED)}"))
         seeds = self.pipeline.settings.seeds_dir
-        saved = []
+        saved, rejected = [], []
         with self.corpus_lock:
             for item in files:
                 source = Path(getattr(item, "name", item))
                 name = Path(source.name).name
                 if name.startswith(".") or source.suffix.lower() not in SUPPORTED:
                     raise _error(BiaoganError(f"不支持的文件：{name}", f"支持 {' '.join(SUPPORTED)}"))
+                try:  # only readable articles enter the seeds folder
+                    read_article(source)
+                except InputError as exc:
+                    rejected.append(f"{name}：{exc.message}")
+                    continue
                 shutil.copyfile(source, seeds / name)
                 saved.append(name)
-            report = build(self.pipeline.settings, embedder=self.pipeline.embedder)
+            report = build(self.pipeline.settings, embedder=self.pipeline.embedder) if saved else None
             self.pipeline.reload()
-        skipped = "；".join(f"{s.source}：{s.reason}" for s in report.skipped)
-        message = f"已添加 {len(saved)} 个文件，新增 {len(report.added)}、更新 {len(report.changed)} 篇，{report.embedded} 个段落已编码。"
-        return self.article_table(), message + (f" 跳过：{skipped}" if skipped else ""), self._sources_choices()
+        message = f"已添加 {len(saved)} 个文件"
+        if report:
+            message += f"，新增 {len(report.added)}、更新 {len(report.changed)} 篇，{report.embedded} 个段落已编码"
+        message += "。" + (f" 未添加：{'；'.join(rejected)}" if rejected else "")
+        return self.article_table(), message, self._sources_choices()
 
     def remove(self, source: str | None) -> tuple[list[list[Any]], str, Any]:
         """Move an article out of the seeds folder (kept under .removed/) and update the index."""

@@ -22,28 +22,30 @@ def layout(handlers: Any, examples: list[str]) -> gr.Blocks:
         with gr.Tab("问答", id="ask"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=320):
-                    chat = gr.Chatbot(label="对话", height=520, sanitize_html=True, render_markdown=True,
-                                      buttons=["copy"], feedback_options=("Like", "Dislike"), elem_id="bg-chat")
+                    # No LaTeX: "$$" in an article is text, not a formula.
+                    chat = gr.Chatbot(label="对话", show_label=False, height=520, sanitize_html=True, render_markdown=True,
+                                      latex_delimiters=[], buttons=["copy"], feedback_options=("Like", "Dislike"), elem_id="bg-chat")
                     with gr.Row():
                         box = gr.Textbox(placeholder="例如：发改委提出的固定资产投资目标是多少？", show_label=False, scale=5,
                                          autofocus=True, elem_id="bg-question", max_length=2000)
                         send = gr.Button("提问", variant="primary", scale=1, elem_id="bg-send")
-                    gr.Examples(examples=[[q] for q in examples], inputs=[box], label="示例问题")
-                    with gr.Accordion("筛选", open=False):
-                        article_filter = gr.Dropdown(titles, multiselect=True, label="只看这些文章")
-                        speaker_filter = gr.Dropdown(speakers, multiselect=True, label="只看这些发言人")
-                    with gr.Accordion("简报与导出", open=False):
-                        briefing = gr.Textbox(label="简报格式（可复制）", lines=8, interactive=False, buttons=["copy"], elem_id="bg-briefing")
-                        with gr.Row():
-                            export_md = gr.Button("导出对话 Markdown", elem_id="bg-export-md")
-                            export_docx = gr.Button("导出对话 Word", elem_id="bg-export-docx")
-                        exported = gr.File(label="导出文件", interactive=False, elem_id="bg-exported")
-                    with gr.Accordion("反馈", open=False):
-                        comment = gr.Textbox(label="意见（可选）", lines=2, elem_id="bg-comment")
-                        send_comment = gr.Button("提交意见")
-                        thanks = gr.Markdown()
                 with gr.Column(scale=2, min_width=280):
                     sources = gr.HTML(source_cards(None), elem_id="bg-sources")
+            # Below the chat and its sources, so a phone shows the sources right after the answer.
+            gr.Examples(examples=[[q] for q in examples], inputs=[box], label="示例问题")
+            with gr.Accordion("筛选", open=False):
+                article_filter = gr.Dropdown(titles, multiselect=True, label="只看这些文章")
+                speaker_filter = gr.Dropdown(speakers, multiselect=True, label="只看这些发言人")
+            with gr.Accordion("简报与导出", open=False):
+                briefing = gr.Textbox(label="简报格式（可复制）", lines=8, interactive=False, buttons=["copy"], elem_id="bg-briefing")
+                with gr.Row():
+                    export_md = gr.Button("导出对话 Markdown", elem_id="bg-export-md")
+                    export_docx = gr.Button("导出对话 Word", elem_id="bg-export-docx")
+                exported = gr.File(label="导出文件", interactive=False, elem_id="bg-exported")
+            with gr.Accordion("反馈", open=False):
+                comment = gr.Textbox(label="意见（可选）", lines=2, elem_id="bg-comment")
+                send_comment = gr.Button("提交意见")
+                thanks = gr.Markdown()
             clear = gr.Button("新对话", size="sm")
         with gr.Tab("文章", id="articles"):
             table = gr.Dataframe(handlers.article_table(), headers=["标题", "日期", "栏目数", "段落数", "文件"],
@@ -59,8 +61,10 @@ def layout(handlers: Any, examples: list[str]) -> gr.Blocks:
 
         outputs = [chat, sources, turns, answers, briefing, box]
         inputs = [box, chat, turns, answers, article_filter, speaker_filter]
+        # A new question clears the #source-n left in the address bar by the last citation clicked.
+        clear_hash = "(...args) => { history.replaceState(null, '', location.pathname + location.search); return args; }"
         for trigger in (send.click, box.submit):
-            trigger(handlers.respond, inputs, outputs, api_visibility="private", concurrency_limit=4)
+            trigger(handlers.respond, inputs, outputs, api_visibility="private", concurrency_limit=4, js=clear_hash)
         def on_like(data: gr.LikeData, answered: list[Any], note: str) -> str:
             return handlers.like(data, answered, note)
 

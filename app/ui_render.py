@@ -8,7 +8,7 @@ from typing import Any
 
 from app.schema import Answer, Citation
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~<&])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~<&.=$])")
 _MARKER = re.compile(r"\\\[(\d+)\\\]")
 
 
@@ -17,9 +17,21 @@ def markdown_literal(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
 
 
+def _link_markers(escaped: str, numbers: set[int]) -> str:
+    """Link the answer's own [n] markers (outside “quotations”) to their cards; quoted text stays as is."""
+    out, depth, pos = [], 0, 0
+    for match in _MARKER.finditer(escaped):
+        segment = escaped[pos : match.start()]
+        depth = max(0, depth + segment.count("“") - segment.count("”"))
+        n = int(match.group(1))
+        out.append(segment + (f"[\\[{n}\\]](#source-{n})" if depth == 0 and n in numbers else match.group()))
+        pos = match.end()
+    return "".join(out) + escaped[pos:]
+
+
 def answer_markdown(answer: Answer) -> str:
     """The answer for the chat: literal text whose [n] markers link to their source cards."""
-    body = _MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#source-{m.group(1)})", markdown_literal(answer.text))
+    body = _link_markers(markdown_literal(answer.text), {c.n for c in answer.citations})
     parts = []
     if answer.resolved_question:
         parts.append(f"*理解为：{markdown_literal(answer.resolved_question)}*")
@@ -85,6 +97,6 @@ CSS = """
 .bg-card-text mark {background: #ffe58a; color: inherit; padding:0 1px;}
 .bg-heading {font-weight:700; margin-bottom:4px;}
 .bg-empty {opacity:0.7; padding:12px;}
-#bg-sources {max-height: 75vh; overflow-y: auto;}
+#bg-sources {max-height: 75vh; overflow-y: auto !important;}
 @media (max-width: 768px) { #bg-sources {max-height: none;} }
 """
