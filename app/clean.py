@@ -139,7 +139,8 @@ def _join_broken_paragraphs(paras: list[_Para], repairs: list[Repair]) -> list[_
             prev.text = f"{prev.text} {para.text}"
             repairs.append(Repair("paragraph_join", para.line, before, prev.text[-20:]))
             continue
-        if prev is not None and _continues(out, para, paras[index + 1 :]):
+        following = paras[index + 1] if index + 1 < len(paras) else None
+        if prev is not None and _continues(out, para, following):
             repairs.append(Repair("paragraph_join", para.line, prev.text[-8:] + "⏎" + para.text[:8], prev.text[-8:] + para.text[:8]))
             prev.text += para.text
             continue
@@ -152,7 +153,7 @@ def _is_broken_byline(prev: str, line: str) -> bool:
     return bool(match and not match.group("names") and len(line) <= 40 and not _BODY_PUNCT.search(line))
 
 
-def _continues(done: list[_Para], para: _Para, rest: list[_Para]) -> bool:
+def _continues(done: list[_Para], para: _Para, following: _Para | None) -> bool:
     prev = done[-1].text
     if _ENDS_SENTENCE.search(prev) or not _STARTS_CONTINUATION.match(para.text):
         return False
@@ -162,4 +163,4 @@ def _continues(done: list[_Para], para: _Para, rest: list[_Para]) -> bool:
         return True
     # A short unpunctuated fragment ("二是抓好重大项目的") between two prose paragraphs.
     before_is_body = len(done) >= 2 and is_body(done[-2].text)
-    return before_is_body and " " not in prev and not (rest and SUBTITLE.match(rest[0].text))
+    return before_is_body and " " not in prev and not (following and SUBTITLE.match(following.text))

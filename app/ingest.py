@@ -18,7 +18,8 @@ from app.text import cjk_ratio, has_words
 log = logging.getLogger(__name__)
 
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".docx")
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# A newspaper article is well under 1 MB; a file this large is a dump that should be split.
+MAX_FILE_BYTES = 20 * 1024 * 1024
 _ID_UNSAFE = re.compile(r"[^0-9A-Za-z_\-\u4e00-\u9fff]+")
 
 

@@ -10,7 +10,6 @@ from importlib import resources
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Full-width punctuation, CJK symbols and curly quotes: never separated from Chinese by a space.
 CJK_PUNCT = "\u3000-\u303f\uff00-\uffef\u2018\u2019\u201c\u201d\u2014\u2026\u00b7"
-_CJK_RE = re.compile(f"[{CJK}]")
 _TERMINATORS = "。！？；!?;"
 _CLOSERS = "”’\"'」』）)】"
 _SENTENCE_END = re.compile(f"[{_TERMINATORS}]+[{_CLOSERS}]*|\n+")
@@ -22,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def is_cjk(char: str) -> bool:
-    return bool(_CJK_RE.fullmatch(char))
+    code = ord(char)
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
 
 
 def cjk_ratio(text: str) -> float:
