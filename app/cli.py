@@ -194,6 +194,32 @@ def bench(
     typer.echo(f"\nreport: {folder}")
 
 
+@app.command()
+@_friendly
+def load(
+    url: Annotated[str, typer.Option("--url", help="A running `biaogan serve` (loopback only).")] = "http://127.0.0.1:7860/",
+    clients: Annotated[int, typer.Option("--clients", min=1, max=64)] = 20,
+    requests: Annotated[int, typer.Option("--requests", min=1, max=5000)] = 200,
+    deadline: Annotated[float, typer.Option("--deadline", min=1, help="Stop after this many seconds, whatever is left.")] = 600,
+    pid: Annotated[Optional[int], typer.Option("--pid", help="Server process id, to report its memory.")] = None,
+) -> None:
+    """Load test: concurrent clients ask questions (some malformed on purpose); reports errors and latency."""
+    from urllib.parse import urlparse
+
+    from app.config import PROJECT_ROOT
+    from app.evaluate import load_questions
+    from app.loadtest import run_load
+
+    host = urlparse(url).hostname or ""
+    if not (host == "localhost" or host.startswith("127.") or host == "::1"):
+        raise InputError(f"{host} is not a loopback address", "load tests only target a server on this machine (127.0.0.1)")
+    questions = [q.question for q in load_questions(PROJECT_ROOT / "eval" / "seeds_qa.jsonl")]
+    report = run_load(url, questions, clients=clients, total=requests, deadline_s=deadline, pid=pid)
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    if report["error"]:
+        raise typer.Exit(1)
+
+
 DEFAULT_RGB = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "rgb-zh" / "zh_refine.json"
 
 

@@ -42,7 +42,9 @@ class SentenceTransformerEmbedder:
         transformers.logging.disable_progress_bar()  # a bar for a 1 s load is noise
         started = time.perf_counter()
         try:
-            self.model = SentenceTransformer(folder_or_id, device="cpu", model_kwargs={"dtype": torch.float32})
+            # Loaded in fp16 so the weights are never held twice; see _compute_in_fp32.
+            self.model = SentenceTransformer(folder_or_id, device="cpu", model_kwargs={"dtype": torch.float16})
+            _compute_in_fp32(self.model)
         except OSError as exc:
             raise ModelUnavailable(
                 f"cannot load embedding model {folder_or_id!r}: {exc}",
@@ -85,6 +87,32 @@ class SentenceTransformerEmbedder:
         while len(self._query_cache) > _QUERY_CACHE_SIZE:
             self._query_cache.popitem(last=False)
         return np.stack([self._query_cache[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+
+def _compute_in_fp32(model) -> None:  # type: ignore[no-untyped-def]
+    """Everything in fp32 (fp16 is ~4x slower on CPU) except the token-embedding table.
+
+    The table is most of a multilingual model (250k x 384 in e5-small) and is only looked up, so it
+    stays in fp16 and its output is cast: 190 MB less memory, identical vectors for the bundled
+    model (whose weights are stored in fp16 anyway).
+    """
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Embedding) and module.num_embeddings >= 50_000:
+            module.register_forward_hook(lambda _m, _i, output: output.float())
+            table = module.weight
+            break
+    else:
+        table = None
+    for parameter in model.parameters():
+        if parameter is not table:
+            parameter.data = parameter.data.float()
+    for buffer in model.buffers():
+        if buffer.is_floating_point():
+            buffer.data = buffer.data.float()
+    if table is not None:
+        table.data = table.data.half()
 
 
 class HashEmbedder:
