@@ -155,6 +155,7 @@ def serve(
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    _limit_malloc_arenas()
     from app.pipeline import load_pipeline
     from app.ui import build_ui
     from app.ui_render import CSS
@@ -170,6 +171,17 @@ def serve(
         server_name=host, server_port=port, share=share, auth=tuple(auth_value.split(":", 1)) if auth_value else None,
         css=CSS, ssr_mode=False, show_error=True, max_file_size="64mb", quiet=True, footer_links=["api"],
     )
+
+
+def _limit_malloc_arenas() -> None:
+    """Two glibc malloc arenas instead of one per thread: the server's threads otherwise each keep
+    freed memory (measured: RSS after 200 concurrent questions 1556 MB -> see README, Performance)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name:
+        ctypes.CDLL(name).mallopt(-8, 2)  # M_ARENA_MAX
 
 
 DEFAULT_NEWS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "crud-news" / "news_10k.txt"

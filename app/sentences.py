@@ -18,6 +18,7 @@ Similarity = Callable[[str, list[str]], np.ndarray]
 
 PAIR_MAX_CHARS = 220  # two adjacent sentences may be quoted together up to this length
 PAIR_PENALTY = 0.05  # a pair must cover more than its better half to be preferred
+ENGLISH_PASSAGES = 3
 TYPE_BONUS = 0.15
 RANK_PRIOR = 0.1
 # Bylines and production credits answer only questions about who wrote or edited the page.
@@ -78,11 +79,13 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
     """Sentences, and pairs of adjacent sentences, that could be quoted."""
     credits_ok = bool(_ASKS_CREDITS.search(info.text))
     spans = []
-    for hit in hits:
+    # English questions are scored by encoding every candidate: keep that to single sentences of
+    # the best passages, or one question costs seconds and hundreds of MB under load.
+    for hit in hits[:ENGLISH_PASSAGES] if info.english else hits:
         text = hit.chunk.text
         sentences = [(a, b) for a, b in sentence_spans(text) if b - a >= 6 and (credits_ok or not _CREDIT_LINE.search(text[a:b]))]
         spans.extend((hit, a, b) for a, b in sentences)
-        for (a, b), (c, d) in zip(sentences, sentences[1:]):
+        for (a, b), (c, d) in zip(sentences, [] if info.english else sentences[1:]):
             # Adjacent sentences of one paragraph only: a quote never spans a paragraph break.
             if d - a <= PAIR_MAX_CHARS and "\n" not in text[b:c]:
                 spans.append((hit, a, d))

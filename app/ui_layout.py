@@ -64,7 +64,7 @@ def layout(handlers: Any, examples: list[str]) -> gr.Blocks:
         # A new question clears the #source-n left in the address bar by the last citation clicked.
         clear_hash = "(...args) => { history.replaceState(null, '', location.pathname + location.search); return args; }"
         for trigger in (send.click, box.submit):
-            trigger(handlers.respond, inputs, outputs, api_visibility="private", concurrency_limit=4, js=clear_hash)
+            trigger(handlers.respond, inputs, outputs, api_visibility="private", concurrency_id="answer", concurrency_limit=2, js=clear_hash)
         def on_like(data: gr.LikeData, answered: list[Any], note: str) -> str:
             return handlers.like(data, answered, note)
 
@@ -77,5 +77,6 @@ def layout(handlers: Any, examples: list[str]) -> gr.Blocks:
                   ).then(handlers.status, None, footer, api_visibility="private")
         remove.click(handlers.remove, [to_remove], [table, corpus_status, to_remove], api_visibility="private", concurrency_limit=1
                      ).then(handlers.status, None, footer, api_visibility="private")
-        gr.api(handlers.ask_api, api_name="ask", concurrency_limit=4)
+        # Answers share two workers (two cores): more would only add memory, not speed.
+        gr.api(handlers.ask_api, api_name="ask", concurrency_id="answer", concurrency_limit=2)
     return demo
