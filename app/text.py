@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Iterable
 from importlib import resources
+from pathlib import Path
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Full-width punctuation, CJK symbols and curly quotes: never separated from Chinese by a space.
@@ -105,6 +107,11 @@ def _jieba():  # type: ignore[no-untyped-def]
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
+    # jieba caches its dictionary with marshal; keep that file in a folder only this user can write,
+    # not in the shared temp folder where another user could plant one.
+    private = Path.home() / ".cache" / "biaogan" / "jieba"
+    private.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tokenizer.tmp_dir = str(private)
     for word in _data_lines("userdict.txt"):
         tokenizer.add_word(word, freq=None)
     for group in synonyms():
@@ -121,26 +128,21 @@ def add_words(names: list[str]) -> None:
             tokenizer.add_word(name, freq=None)
 
 
-def tokenize(text: str) -> list[str]:
-    """jieba search-mode tokens, lower-cased, without punctuation and stopwords."""
+def _kept(tokens: Iterable[str]) -> list[str]:
+    """Lower-cased tokens that hold a word and are not stopwords."""
     stop = stopwords()
-    tokens = []
-    for token in _jieba().cut_for_search(text):
-        token = token.strip().lower()
-        if token and has_words(token) and token not in stop:
-            tokens.append(token)
-    return tokens
+    kept = (token.strip().lower() for token in tokens)
+    return [token for token in kept if token and has_words(token) and token not in stop]
+
+
+def tokenize(text: str) -> list[str]:
+    """jieba search-mode tokens (whole words and their parts), for BM25."""
+    return _kept(_jieba().cut_for_search(text))
 
 
 def words(text: str) -> list[str]:
     """Content words of text (jieba accurate mode), without punctuation and stopwords."""
-    stop = stopwords()
-    out = []
-    for token in _jieba().cut(text):
-        token = token.strip().lower()
-        if token and has_words(token) and token not in stop:
-            out.append(token)
-    return out
+    return _kept(_jieba().cut(text))
 
 
 @functools.lru_cache(maxsize=1)

@@ -325,3 +325,20 @@ def test_the_ask_api_serves_several_users_at_once(server: Server) -> None:
     for result in results:
         assert not result["refused"], result["question"]
         assert expected[result["question"]] in result["answer"], result
+
+
+def test_the_server_exposes_no_files_beyond_the_page(server: Server) -> None:
+    import urllib.error
+    import urllib.request
+
+    secret_paths = [
+        "file=/etc/passwd", "gradio_api/file=/etc/passwd", f"gradio_api/file={SEEDS / '000_a7041a94f8fffa35.txt'}",
+        "gradio_api/file=../../../../etc/passwd", "file=%2Fetc%2Fpasswd",
+    ]
+    for path in secret_paths:
+        try:
+            with urllib.request.urlopen(server.url + path, timeout=10) as response:
+                body = response.read().decode("utf-8", "replace")
+            assert "root:" not in body and "对标先进找差距" not in body, path
+        except urllib.error.HTTPError as exc:
+            assert exc.code in (403, 404, 400), (path, exc.code)
