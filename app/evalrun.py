@@ -58,10 +58,10 @@ def run_eval(
             return Pipeline(rgb_settings, pipeline.embedder, load_index(index_dir, pipeline.embedder.fingerprint))
 
         work = settings.cache_dir / "rgb" / pipeline.embedder.fingerprint.replace(":", "_")
-        rgb_result = run_rgb_suite(pipeline_for, rgb_path, work, noises, limit, 10, progress)
+        rgb_result = run_rgb_suite(pipeline_for, rgb_path, work, noises, limit, 10, progress, baseline=baseline)
     meta = {
         "started": stamp, "dataset": dataset, "model": pipeline.embedder.fingerprint,
-        "passages": len(pipeline.index.chunks), "k": k, "seconds": round(time.perf_counter() - started, 1),
+        "seed passages": len(pipeline.index.chunks), "k": k, "seconds": round(time.perf_counter() - started, 1),
     }
     report = write_report(out or PROJECT_ROOT / "eval" / "reports" / stamp, meta, seeds_result, rgb_result)
     return console_summary(seeds_result, rgb_result), check_gates(seeds_result, gates), report

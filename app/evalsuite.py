@@ -98,7 +98,36 @@ def run_baseline_seeds(articles: list[Article], embedder, questions: list[Questi
     }
 
 
-def run_rgb_suite(pipeline_for, rgb_path: Path, work_dir: Path, noises: list[float], limit: int, k: int, progress: bool) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def run_baseline_rgb(items, files: dict[str, str], embedder, progress: bool) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The LangChain baseline end to end on RGB: every passage split 500/50, top passage as the answer."""
+    from app.baseline import LangChainBaseline
+    from app.ingest import parse_article
+    from app.rgb import rgb_correct
+
+    articles = [parse_article(name, text.encode("utf-8"), text) for text, name in files.items() if text.strip()]
+    started = time.perf_counter()
+    baseline = LangChainBaseline.build(articles, embedder)
+    build_s = time.perf_counter() - started
+    source_of = {a.id: a.source for a in articles}
+    rows = []
+    for item in tqdm(items, desc="RGB baseline", disable=not progress):
+        began = time.perf_counter()
+        hits = baseline.retrieve(item.query, k=10)
+        elapsed = (time.perf_counter() - began) * 1000
+        ranked = list(dict.fromkeys(source_of[h.article_id] for h in hits))
+        metrics = retrieval_metrics(ranked, [{files[p] for p in item.positive}])
+        answer = hits[0].text if hits else ""
+        rows.append({"id": item.id, "ms": elapsed, "correct": bool(answer) and rgb_correct(answer, item.answer), **metrics})
+    mean = lambda key: sum(float(r[key]) for r in rows) / len(rows) if rows else 0.0  # noqa: E731
+    return {
+        "pieces": baseline.n_chunks, "build_s": build_s, "n": len(rows),
+        **{name: mean(name) for name in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr@10")},
+        "accuracy": mean("correct"), "refusal_rate": 0.0,
+        "p50_ms": _percentile([r["ms"] for r in rows], 0.5), "p95_ms": _percentile([r["ms"] for r in rows], 0.95),
+    }
+
+
+def run_rgb_suite(pipeline_for, rgb_path: Path, work_dir: Path, noises: list[float], limit: int, k: int, progress: bool, baseline: bool = False) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """RGB end to end (every distinct passage indexed) and RGB's reader protocol at each noise rate.
 
     pipeline_for(corpus_dir, index_dir) returns a Pipeline over that corpus (built if needed).
@@ -119,7 +148,7 @@ def run_rgb_suite(pipeline_for, rgb_path: Path, work_dir: Path, noises: list[flo
         return checked(compose(question, passages_as_hits(passages), LocalCorpus(passages), pipeline.similarity))
 
     readers = {str(noise): run_reader(reader, items, noise, progress=progress) for noise in noises}
-    return {
-        "items": len(items), "passages": len(files), "index_s": index_s,
-        "end_to_end": end_to_end, "reader": readers,
-    }
+    result = {"items": len(items), "passages": len(files), "index_s": index_s, "end_to_end": end_to_end, "reader": readers}
+    if baseline:
+        result["baseline"] = run_baseline_rgb(items, files, pipeline.embedder, progress)
+    return result

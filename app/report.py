@@ -46,10 +46,12 @@ def seed_tables(result: dict[str, Any]) -> list[str]:
 def rgb_tables(rgb: dict[str, Any]) -> list[str]:
     from app.rgb import RGB_PAPER_READER
 
-    e2e = rgb["end_to_end"]
+    columns = ["recall@1", "recall@5", "recall@10", "mrr@10", "accuracy", "refusal_rate", "p50_ms", "p95_ms"]
+    rows = [["biaogan (hybrid, extractive)", *[rgb["end_to_end"][c] for c in columns]]]
+    if rgb.get("baseline"):
+        rows.append(["LangChain baseline (top passage)", *[rgb["baseline"][c] for c in columns]])
     lines = [f"### RGB end to end ({rgb['items']} questions over {rgb['passages']} passages)", ""]
-    lines += _table(["recall@1", "recall@5", "recall@10", "mrr@10", "accuracy", "refusal rate", "p50 ms", "p95 ms"],
-                    [[e2e["recall@1"], e2e["recall@5"], e2e["recall@10"], e2e["mrr@10"], e2e["accuracy"], e2e["refusal_rate"], e2e["p50_ms"], e2e["p95_ms"]]])
+    lines += _table(["system", *columns], rows)
     lines += ["", "### RGB reader protocol (5 passages given straight to the answerer)", ""]
     reader_rows = [[noise, r["accuracy"], r["refusal_rate"], r.get("rejection_rate")] for noise, r in rgb["reader"].items()]
     lines += _table(["noise", "accuracy", "refusal rate", "rejection (noise 1.0)"], reader_rows)

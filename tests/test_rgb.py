@@ -229,3 +229,12 @@ def test_paper_reference_has_a_figure_per_noise_rate_for_each_model() -> None:
     for model, figures in RGB_PAPER_READER["models"].items():
         assert len(figures["accuracy"]) == len(rates) and len(figures["rejection"]) == 2, model
         assert all(0 < x <= 100 for x in (*figures["accuracy"], *figures["rejection"])), model
+
+
+def test_the_langchain_baseline_runs_on_rgb_passages(items: list[RGBItem], tmp_path: Path, embedder: HashEmbedder) -> None:
+    from app.evalsuite import run_baseline_rgb
+
+    files = write_corpus(items, tmp_path / "corpus")
+    report = run_baseline_rgb(items, files, embedder, progress=False)
+    assert report["n"] == 4 and report["pieces"] >= len(files) and report["refusal_rate"] == 0.0
+    assert 0.0 <= report["recall@1"] <= report["recall@5"] <= 1.0 and 0.0 <= report["accuracy"] <= 1.0
