@@ -109,6 +109,7 @@ def run_baseline_rgb(items, files: dict[str, str], embedder, progress: bool) -> 
     baseline = LangChainBaseline.build(articles, embedder)
     build_s = time.perf_counter() - started
     source_of = {a.id: a.source for a in articles}
+    embedder.clear_cache()  # our run just encoded the same questions
     rows = []
     for item in tqdm(items, desc="RGB baseline", disable=not progress):
         began = time.perf_counter()
