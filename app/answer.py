@@ -9,7 +9,6 @@ with the best sentence, attributed to its speaker; when nothing supports an answ
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Protocol
 
 from app.qtype import QuestionInfo, analyse, fits_type

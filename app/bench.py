@@ -6,7 +6,6 @@ Prints a table and writes bench.md, bench.json and latency.png. Speed is measure
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import statistics
@@ -20,10 +19,11 @@ from typing import Any
 import numpy as np
 
 from app.chunking import ChunkSettings, chunk_article
+from app.evaluate import percentile
 from app.config import Settings
 from app.ingest import parse_article
 from app.lexical import LexicalIndex
-from app.pipeline import Pipeline, make_embedder
+from app.pipeline import Pipeline
 from app.store import Index, embedding_text, lexical_text, make_faiss
 from app.text import lexical_tokens
 
@@ -47,9 +47,7 @@ def news_articles(path: Path, limit: int) -> list[Any]:
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"p50": pick(0.5), "p95": pick(0.95), "mean": statistics.fmean(ordered)}
+    return {"p50": percentile(values, 0.5), "p95": percentile(values, 0.95), "mean": statistics.fmean(values)}
 
 
 def time_indexing(articles: list[Any], embedder: Any, settings: ChunkSettings) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from app.clean import SUBTITLE, is_body, is_headline_like
 from app.metadata import Byline, Person, parse_byline, parse_interviewee, parse_speaker
@@ -189,11 +189,3 @@ def _fit(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
     for a, b in clause_spans(text, start, end):
         pieces.extend((i, min(i + limit, b)) for i in range(a, b, limit))
     return pieces
-
-
-def section_of(chunk: Chunk, sections: list[Section]) -> Section:
-    return next(s for s in sections if s.id == chunk.section_id)
-
-
-def with_settings(settings: ChunkSettings, **changes: int) -> ChunkSettings:
-    return replace(settings, **changes)

@@ -27,7 +27,7 @@ SUBTITLE = re.compile(r"^——访(?P<who>\S.{1,58})$")
 BYLINE = re.compile(r"^(?P<outlet>[^\s，,。:：]{0,24}?)记者(?:\s+(?P<names>.*))?$")
 DATE_LINE = re.compile(r"^\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 _BODY_PUNCT = re.compile(r"[，,。；;！？!?、]")
-_ENDS_SENTENCE = re.compile(f"[。！？!?；;：:…”\"’）)】」』]$")
+_ENDS_SENTENCE = re.compile("[。！？!?；;：:…”\"’）)】」』]$")
 _STARTS_CONTINUATION = re.compile(f"^[{CJK}0-9]")
 
 

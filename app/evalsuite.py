@@ -10,7 +10,7 @@ from typing import Any
 from tqdm import tqdm
 
 from app.evaluate import (
-    RECALL_AT, EvidenceLocator, Question, answer_row, fact_present, retrieval_metrics, run_retrieval, summarise_answers,
+    RECALL_AT, EvidenceLocator, Question, answer_row, fact_present, percentile, retrieval_metrics, run_retrieval, summarise_answers,
 )
 from app.schema import Article
 
@@ -21,11 +21,6 @@ RETRIEVAL_COLUMNS = [f"recall@{n}" for n in RECALL_AT] + ["hit@1", "hit@5", "mrr
 
 def _strip(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if k != "rows"}
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def run_seed_suite(pipeline, questions: list[Question], modes: list[str], k: int, progress: bool) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -92,7 +87,7 @@ def run_baseline_seeds(articles: list[Article], embedder, questions: list[Questi
         "answers": {
             "n": len(rows), "accuracy": sum(r["correct"] for r in answerable) / len(answerable) if answerable else 0.0,
             "refusal_recall": 0.0, "false_refusals": 0.0, "by_kind": by_kind | {"unanswerable": 0.0},
-            "p50_ms": _percentile([r["ms"] for r in rows], 0.5), "p95_ms": _percentile([r["ms"] for r in rows], 0.95),
+            "p50_ms": percentile([r["ms"] for r in rows], 0.5), "p95_ms": percentile([r["ms"] for r in rows], 0.95),
         },
         "rows": rows,
     }
@@ -124,7 +119,7 @@ def run_baseline_rgb(items, files: dict[str, str], embedder, progress: bool) -> 
         "pieces": baseline.n_chunks, "build_s": build_s, "n": len(rows),
         **{name: mean(name) for name in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr@10")},
         "accuracy": mean("correct"), "refusal_rate": 0.0,
-        "p50_ms": _percentile([r["ms"] for r in rows], 0.5), "p95_ms": _percentile([r["ms"] for r in rows], 0.95),
+        "p50_ms": percentile([r["ms"] for r in rows], 0.5), "p95_ms": percentile([r["ms"] for r in rows], 0.95),
     }
 
 

@@ -116,8 +116,7 @@ def run_retrieval(pipeline, questions: list[Question], mode: str, k: int = 10) -
     summary: dict[str, Any] = {"mode": mode, "n": len(rows), "rows": rows}
     for name in [f"recall@{n}" for n in RECALL_AT] + ["hit@1", "hit@5", "mrr@10", "ndcg@10"]:
         summary[name] = sum(r[name] for r in rows) / len(rows) if rows else 0.0
-    latencies = sorted(r["ms"] for r in rows)
-    summary["p50_ms"] = latencies[len(latencies) // 2] if latencies else 0.0
+    summary["p50_ms"] = percentile([r["ms"] for r in rows], 0.5)
     return summary
 
 
@@ -128,6 +127,12 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
         values = " | ".join(f"{summary[c]:.3f}" if c != "p50_ms" else f"{summary[c]:.1f}" for c in columns)
         lines.append(f"| {mode} | {summary['n']} | {values} |")
     return "\n".join(lines)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The value below which a share q of the values fall (nearest rank); 0.0 for no values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def fact_present(fact: Any, text: str) -> bool:
@@ -170,7 +175,7 @@ def summarise_answers(rows: list[dict[str, Any]]) -> dict[str, Any]:
     unanswerable = [r for r in rows if not r["answerable"]]
     refused = [r for r in rows if r["refused"]]
     precisions = [r["cited_relevant"] for r in answerable if r.get("cited_relevant") is not None]
-    latencies = sorted(r["ms"] for r in rows)
+    latencies = [r["ms"] for r in rows]
     by_kind: dict[str, float] = {}
     for kind in sorted({r["kind"] for r in rows}):
         mine = [r for r in rows if r["kind"] == kind]
@@ -183,7 +188,7 @@ def summarise_answers(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "refusal_recall": sum(r["refused"] for r in unanswerable) / len(unanswerable) if unanswerable else 0.0,
         "refusal_precision": sum(not r["answerable"] for r in refused) / len(refused) if refused else 0.0,
         "false_refusals": sum(r["refused"] for r in answerable) / len(answerable) if answerable else 0.0,
-        "p50_ms": latencies[len(latencies) // 2] if latencies else 0.0,
-        "p95_ms": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else 0.0,
+        "p50_ms": percentile(latencies, 0.5),
+        "p95_ms": percentile(latencies, 0.95),
         "by_kind": by_kind,
     }

@@ -20,7 +20,7 @@ from typing import Any, Callable, Protocol
 from tqdm import tqdm
 
 from app.errors import InputError
-from app.evaluate import retrieval_metrics
+from app.evaluate import percentile, retrieval_metrics
 from app.schema import Answer, Chunk, Hit
 
 log = logging.getLogger(__name__)
@@ -162,12 +162,6 @@ def write_corpus(items: list[RGBItem], folder: Path) -> dict[str, str]:
     return files
 
 
-def _percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile; 0.0 for no values."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else 0.0
-
-
 def _mean(rows: list[dict[str, Any]], key: str) -> float:
     return sum(float(r[key]) for r in rows) / len(rows) if rows else 0.0
 
@@ -202,7 +196,7 @@ def run_end_to_end(
     summary.update({name: _mean(rows, name) for name in RETRIEVAL_METRICS})
     summary.update(accuracy=_mean(rows, "correct"), refusal_rate=_mean(rows, "refused"))
     latencies = [r["ms"] for r in rows]
-    summary.update(p50_ms=_percentile(latencies, 0.5), p95_ms=_percentile(latencies, 0.95), rows=rows)
+    summary.update(p50_ms=percentile(latencies, 0.5), p95_ms=percentile(latencies, 0.95), rows=rows)
     log.info(
         "rgb %s: %d questions, recall@5 %.3f, accuracy %.3f, p50 %.0f ms",
         mode, len(rows), summary["recall@5"], summary["accuracy"], summary["p50_ms"],

@@ -17,7 +17,7 @@ from app.followup import Turn
 from app.ingest import SUPPORTED, read_article
 from app.schema import Answer, Filters
 from app.text import name_pinyin
-from app.ui_render import CSS, answer_markdown, article_rows, markdown_literal, source_cards, status_line
+from app.ui_render import answer_markdown, article_rows, markdown_literal, source_cards, status_line
 
 log = logging.getLogger(__name__)
 
