@@ -33,6 +33,16 @@ def example_questions(pipeline) -> list[str]:  # type: ignore[no-untyped-def]
     return questions or ["这些文章主要讲了什么？"]
 
 
+def _release_memory() -> None:
+    """Hand freed heap back to the system after an answer, so a long-running server's RSS stays flat."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name:
+        ctypes.CDLL(name).malloc_trim(0)
+
+
 def _error(exc: BiaoganError):  # type: ignore[no-untyped-def]
     import gradio as gr
 
@@ -63,6 +73,7 @@ class ChatHandlers:
                     yield chat, source_cards(None), turns, answers, "", ""
         except BiaoganError as exc:
             raise _error(exc) from None
+        _release_memory()
         chat[-1] = {"role": "assistant", "content": answer_markdown(final)}
         turns = turns + [{"question": final.question, "resolved": final.resolved_question or final.question,
                           "speakers": [c.chunk.speaker for c in final.citations]}]
@@ -78,6 +89,8 @@ class ChatHandlers:
             return self.pipeline.ask(question, history=turns).to_dict()
         except BiaoganError as exc:
             raise _error(exc) from None
+        finally:
+            _release_memory()
 
     def like(self, data, answers: list[Answer], comment: str) -> str:  # type: ignore[no-untyped-def]
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
