@@ -26,12 +26,14 @@ _ASKS_YEAR = re.compile(r"哪年|哪一年|which year|what year", re.I)
 DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|今年\d{1,2}月|\d{4}-\d{2}-\d{2}")
 
 
-# jieba tags of people, organisations and other proper names; places count when they are cities
-# or carry an administrative suffix, figures when they hold a digit or an ordinal (第五篇).
-_SPECIFIC_TAGS = ("nr", "nt", "nz")
-_PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{1,6}(?:省|市|区|县)$")
+# What makes a question specific enough to refuse when the articles never mention it: people
+# (jieba's nr), known cities, organisations by their suffix (市财政局, 某某公司), figures with a digit
+# and ordinals (第五篇). jieba's broader organisation and proper-noun tags (nt, nz) also fire on
+# common nouns such as 科研院所, so they are not used.
+_SPECIFIC_TAGS = ("nr",)
+_PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}(?:省|自治区)$")
 _FIGURE = re.compile(r"\d|^第[一二三四五六七八九十百]+")
-_ORGANISATION = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|办|厅|部|院|公司|集团|大学|中心|银行)$")
+_ORGANISATION = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|办|厅|部|公司|集团|大学|银行)$")
 _QUESTION_PART = re.compile(r"几|多少|哪|什么|何")
 
 
@@ -61,7 +63,7 @@ def specifics(question: str) -> tuple[str, ...]:
     for word, flag in tagged(question):
         if len(word) < 2 or _QUESTION_PART.search(word):
             continue
-        place = flag == "ns" and (word in cities() or _PLACE_NAME.match(word))
+        place = word in cities() or (flag == "ns" and _PLACE_NAME.match(word))
         figure = flag in ("m", "t") and _FIGURE.search(word)
         if flag in _SPECIFIC_TAGS or place or figure or _ORGANISATION.match(word):
             found.append(word)

@@ -77,7 +77,8 @@ def naming_terms(info: QuestionInfo, hits: list[Hit]) -> list[str]:
 
 def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]]:
     """Sentences, and pairs of adjacent sentences, that could be quoted."""
-    credits_ok = bool(_ASKS_CREDITS.search(info.text))
+    # A page's date line also carries its production credits: date questions may quote it.
+    credits_ok = bool(_ASKS_CREDITS.search(info.text)) or info.kind == "date"
     spans = []
     # English questions are scored by encoding every candidate: keep that to single sentences of
     # the best passages, or one question costs seconds and hundreds of MB under load.
