@@ -1,4 +1,4 @@
-"""BM25 over pre-computed token lists, stored as flat numpy arrays (no pickle)."""
+"""BM25 over pre-computed token lists, stored as flat numpy arrays and JSON."""
 
 from __future__ import annotations
 
