@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -126,10 +125,9 @@ def test_stream_cut_short_is_unavailable(fake_openai: FakeOpenAI) -> None:
 
 def test_stalled_stream_is_unavailable_after_the_deadline(fake_openai: FakeOpenAI) -> None:
     fake_openai.script.delay_s = 30.0  # each delta takes far longer than the whole budget
-    started = time.monotonic()
+    # Only the overall deadline says "within 1 s"; a client read timeout would say something else.
     with pytest.raises(LLMUnavailable, match="within 1 s"):
         answerer(fake_openai, timeout_s=1.0).complete(QUESTION, CHUNKS)
-    assert time.monotonic() - started < 1.0 + 2.0  # safety bound of the test, not a benchmark
 
 
 def test_slow_trickle_is_cut_at_the_overall_deadline(fake_openai: FakeOpenAI) -> None:
@@ -138,28 +136,23 @@ def test_slow_trickle_is_cut_at_the_overall_deadline(fake_openai: FakeOpenAI) ->
     fake_openai.script.piece_chars = 1
     fake_openai.script.delay_s = 0.1
     received: list[str] = []
-    started = time.monotonic()
-    with pytest.raises(LLMUnavailable):
+    with pytest.raises(LLMUnavailable, match="within 1.5 s"):
         for delta in answerer(fake_openai, timeout_s=1.5).stream(QUESTION, CHUNKS):
             received.append(delta)
     assert received  # the caller saw part of an answer and must discard it when falling back
-    assert time.monotonic() - started < 1.5 + 2.0
+    assert len("".join(received)) < 60  # cut before the reply was complete
 
 
 def test_server_that_never_answers_is_unavailable(fake_openai: FakeOpenAI) -> None:
     fake_openai.script.hang = True
-    started = time.monotonic()
-    with pytest.raises(LLMUnavailable):
+    with pytest.raises(LLMUnavailable, match="within 1 s"):
         answerer(fake_openai, timeout_s=1.0).complete(QUESTION, CHUNKS)
-    assert time.monotonic() - started < 1.0 + 2.0
 
 
 def test_dead_port_is_unavailable() -> None:
     config = LLMConfig(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", api_key=KEY, timeout_s=5.0)
-    started = time.monotonic()
     with pytest.raises(LLMUnavailable, match="Connection"):
         LLMAnswerer(config).complete(QUESTION, CHUNKS)
-    assert time.monotonic() - started < 5.0 + 2.0
 
 
 # --- prompts ---------------------------------------------------------------------------------
