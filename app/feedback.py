@@ -22,8 +22,3 @@ def append_feedback(path: Path, record: dict[str, Any]) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
-
-def read_feedback(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-
 from app.schema import Answer, Citation, Hit
 from app.text import bigrams, sentence_spans
 from app.verify import UNVERIFIED, claims, problems
@@ -58,10 +56,3 @@ def from_llm(question: str, generated: str, hits: list[Hit]) -> Answer:
         notices += (f"{unverified} 句没有可核实的出处，已标注{UNVERIFIED}",)
     return Answer(question=question, text=body, refused=False, citations=tuple(citations), hits=tuple(hits), notices=notices)
 
-
-def stream_text(deltas: Iterator[str]) -> Iterator[str]:
-    """The growing answer text, one snapshot per delta (for a page that redraws as it streams)."""
-    text = ""
-    for delta in deltas:
-        text += delta
-        yield text

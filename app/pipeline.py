@@ -16,7 +16,7 @@ import numpy as np
 from app.answer import compose
 from app.chunking import ChunkSettings
 from app.config import Settings
-from app.embed import Embedder, load_embedder, model_fingerprint
+from app.embed import Embedder, load_embedder
 from app.errors import IndexMissing, InputError
 from app.followup import Entities, Turn, resolve
 from app.generate import from_llm
@@ -153,28 +153,15 @@ class Pipeline:
 
 
 def load_pipeline(settings: Settings, *, build_if_missing: bool = True) -> Pipeline:
-    """Load the model and the index, building the index first when there is none.
-
-    The model loads in a worker thread while this one reads the index: on two cores that takes
-    most of the index's load time off the cold start.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    fingerprint = model_fingerprint(settings.embed_model, settings.cache_dir)[1] if not settings.embed_model.startswith("hash:") else settings.embed_model
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        loading = pool.submit(make_embedder, settings)
-        try:
-            index: Index | None = load_index(settings.index_dir, fingerprint)
-        except IndexMissing:
-            if not build_if_missing:
-                raise
-            index = None
-        tagged("预热")  # the part-of-speech tagger's tables load here rather than in the first answer
-        embedder = loading.result()
-    if index is None:
+    """Load the model and the index, building the index first when there is none."""
+    embedder = make_embedder(settings)
+    try:
+        index = load_index(settings.index_dir, embedder.fingerprint)
+    except IndexMissing:
         if not build_if_missing:
             raise
         log.info("no index in %s yet; building it from %s", settings.index_dir, settings.seeds_dir)
         build(settings, embedder=embedder)
         index = load_index(settings.index_dir, embedder.fingerprint)
+    tagged("预热")  # the part-of-speech tagger's tables load now rather than in the first answer
     return Pipeline(settings, embedder, index)

@@ -32,11 +32,6 @@ class Section:
     reporters: tuple[str, ...] = ()
     correspondents: tuple[str, ...] = ()
 
-    @property
-    def speaker_label(self) -> str:
-        """How the speaker is introduced in an answer: position then name."""
-        return f"{self.position}{self.speaker}"
-
 
 @dataclass(frozen=True)
 class Article:

@@ -17,7 +17,6 @@ _CLOSERS = "”’\"'」』）)】"
 _SENTENCE_END = re.compile(f"[{_TERMINATORS}]+[{_CLOSERS}]*|\n+")
 _CLAUSE_END = re.compile(f"[，,、：:{_TERMINATORS}]+[{_CLOSERS}]*")
 _WORD_RE = re.compile(f"[{CJK}]|[A-Za-z0-9]")
-_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +68,6 @@ def _append_stripped(text: str, start: int, stop: int, spans: list[tuple[int, in
         stop -= 1
     if stop > start:
         spans.append((start, stop))
-
-
-def numbers(text: str) -> list[str]:
-    return _NUMBER_RE.findall(text)
 
 
 def has_words(text: str) -> bool:
