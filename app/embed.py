@@ -32,38 +32,80 @@ class Embedder(Protocol):
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model on the CPU; vectors are L2-normalised float32."""
+    """A sentence-transformers model on the CPU; vectors are L2-normalised float32.
+
+    Index builds encode passages with sentence-transformers. Questions, and the handful of sentences an
+    answer compares with them, go through app.bert's light encoder when the model is a BERT-family
+    folder it supports (the bundled e5 is): the same vectors without importing sentence-transformers,
+    which is most of a cold start. sentence-transformers is then loaded on the first large batch only,
+    and the light encoder switches to its weights so they are never held twice.
+    """
+
+    _LIGHT_BATCH_MAX = 64  # larger batches are index work and go to sentence-transformers
 
     def __init__(self, folder_or_id: str, fingerprint: str, query_prompt: str, passage_prompt: str, batch_size: int = 16) -> None:
+        self.folder_or_id = folder_or_id
+        self.fingerprint = fingerprint
+        self.query_prompt = query_prompt
+        self.passage_prompt = passage_prompt
+        self.batch_size = batch_size
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._st = None
+        self._light = None
+        folder = Path(folder_or_id)
+        started = time.perf_counter()
+        if folder.is_dir():
+            from app import bert
+
+            if bert.supported(folder):
+                try:
+                    self._light = bert.BertQueryEncoder(folder)
+                except (OSError, ValueError, KeyError) as exc:
+                    raise ModelUnavailable(
+                        f"cannot load embedding model {folder_or_id!r}: {exc}",
+                        "delete the model folder so it is rebuilt, or set BIAOGAN_EMBED_MODEL to another local folder",
+                    ) from exc
+        if self._light is not None:
+            self.dim = self._light.dim
+        else:
+            self.dim = int(self.model.get_embedding_dimension())
+        log.info("loaded embedding model %s (dim %d) in %.1f s", fingerprint, self.dim, time.perf_counter() - started)
+
+    @property
+    def model(self):  # type: ignore[no-untyped-def]
+        """The sentence-transformers model, loaded on first use."""
+        if self._st is None:
+            self._st = self._load_sentence_transformer()
+            if self._light is not None:
+                self._light.adopt(self._st[0].auto_model.state_dict())
+        return self._st
+
+    def _load_sentence_transformer(self):  # type: ignore[no-untyped-def]
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
 
         transformers.logging.disable_progress_bar()  # a bar for a 1 s load is noise
-        started = time.perf_counter()
         try:
             # Loaded in fp16 so the weights are never held twice; see _compute_in_fp32.
-            self.model = SentenceTransformer(folder_or_id, device="cpu", model_kwargs={"dtype": torch.float16})
-            _compute_in_fp32(self.model)
+            model = SentenceTransformer(self.folder_or_id, device="cpu", model_kwargs={"dtype": torch.float16})
         except OSError as exc:
             raise ModelUnavailable(
-                f"cannot load embedding model {folder_or_id!r}: {exc}",
+                f"cannot load embedding model {self.folder_or_id!r}: {exc}",
                 "set BIAOGAN_EMBED_MODEL to a local sentence-transformers folder, or unset it to use the bundled model",
             ) from exc
-        self.fingerprint = fingerprint
-        self.dim = int(self.model.get_embedding_dimension())
-        self.query_prompt = query_prompt
-        self.passage_prompt = passage_prompt
-        self.batch_size = batch_size
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        log.info("loaded embedding model %s (dim %d) in %.1f s", fingerprint, self.dim, time.perf_counter() - started)
+        _compute_in_fp32(model)
+        return model
 
     def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        prompted = [prompt + t for t in texts]
+        if self._light is not None and len(texts) <= self._LIGHT_BATCH_MAX:
+            return self._light.encode(prompted, batch_size=self.batch_size)
         # encode() sorts by length internally, so batches hold texts of similar size.
         vectors = self.model.encode(
-            [prompt + t for t in texts],
+            prompted,
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,

@@ -76,3 +76,23 @@ def test_cli_jsonl_with_the_real_model(settings: Settings, pipeline: Pipeline, m
     assert [len(r["hits"]) for r in rows] == [5, 5]
     assert any("张智群" in h["speaker"] for h in rows[0]["hits"][:2])
     assert any("7000亿元" in h["text"] for h in rows[1]["hits"])
+
+
+def test_light_query_encoder_matches_sentence_transformers(pipeline: Pipeline) -> None:
+    """Questions go through app.bert; the index was built by sentence-transformers: same vectors."""
+    import numpy as np
+
+    embedder = pipeline.embedder
+    assert embedder._light is not None, "the bundled model should use the light query encoder"
+    texts = [
+        "发改委提出的固定资产投资目标是多少？",
+        "What will Zhengzhou learn from Suzhou and Ningbo?",
+        "工信局",
+        "郑州" * 700,  # longer than the model's 512 tokens: both truncate
+        "Mixed 中英文 question with 数字 7000亿元 and emoji 🚀",
+    ]
+    light = embedder._light.encode([embedder.query_prompt + t for t in texts], batch_size=3)  # padded batches
+    reference = embedder.model.encode([embedder.query_prompt + t for t in texts], normalize_embeddings=True)
+    assert light.shape == reference.shape
+    assert float(np.abs(light - reference).max()) < 1e-5
+    assert np.allclose(np.linalg.norm(light, axis=1), 1.0, atol=1e-5)
