@@ -14,7 +14,7 @@ from typing import Protocol
 from app.qtype import QuestionInfo, analyse, fits_type
 from app.schema import Answer, Citation, Hit
 from app.sentences import Sentence, Similarity, context, forms, naming_terms, score
-from app.text import bigrams, sentence_spans
+from app.text import bigrams, sentence_spans, subwords
 
 # Calibrated on eval/seeds_qa.jsonl (README, "Answers"): any floor on the share of the question's
 # weighted terms a quote covers refused more answerable questions than unanswerable ones, so it is
@@ -25,6 +25,13 @@ MIN_SIMILARITY_EN = 0.70
 MAX_SENTENCES = {"list": 3, "general": 2, "number": 2}
 SIBLING_RATIO = 0.75  # a further sentence must score this share of the best one
 DUPLICATE_SHARE = 0.6
+
+# Words that frame a question about a figure or date rather than say what it is about.
+FRAME_WORDS = frozenset(
+    "目标 今年 明年 全年 去年 当年 提出 计划 打算 要求 任务 达到 完成 实现 力争 确保 突破 规模 总量 总额 数字 数量 "
+    "一共 共计 多少 具体 哪天 日期 时间 时候 年份 定 定的 设定 预计 期望 希望".split()
+)
+
 
 class Corpus(Protocol):
     """What the answerer needs to know about the text it answers from."""
@@ -97,8 +104,25 @@ def supported(info: QuestionInfo, chosen: list[Sentence]) -> bool:
     threshold = MIN_SIMILARITY_EN if info.english else MIN_SUPPORT
     if chosen[0].support < threshold:
         return False
-    # A question asking for a figure or a date is not answered by a sentence without one.
-    return info.kind not in ("number", "date") or any(fits_type(info, s.text) for s in chosen)
+    # A question asking for a figure or a date is not answered by a sentence without one, nor by a
+    # figure about something else: "外贸进出口总额的目标" is not answered by a target for new projects.
+    if info.kind not in ("number", "date"):
+        return True
+    # (A page's date line names nothing but the date, so date questions skip the topic test.)
+    return any(fits_type(info, s.text) and (info.kind == "date" or on_topic(info, s)) for s in chosen)
+
+
+def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
+    """Whether a sentence mentions what the question is about, beyond who is asked and the question's frame."""
+    if info.english:
+        return True  # English terms cannot be looked up in Chinese text; similarity decides instead
+    chunk = sentence.hit.chunk
+    where = f"{context(sentence.hit)} {chunk.section_title} {chunk.article_title}"
+    topic = [t for t in info.terms if t not in FRAME_WORDS and not t.isdigit() and not any(f in where for f in forms(t))]
+    if not topic:
+        return True
+    text = sentence.text
+    return any(form in text for term in topic for form in forms(term) + subwords(term))
 
 
 def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:

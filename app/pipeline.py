@@ -30,6 +30,9 @@ from app.verify import checked
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+# Figures and ordinals of content (第一条, 第三项) must occur as written; 第一篇 or 第二版 may be how
+# the asker refers to an article or page, so those keep the looser test below.
+_EXACT_TERM = re.compile(r"\d|^第[一二三四五六七八九十百千]+(?![篇版期章节部])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
@@ -70,6 +73,7 @@ class Pipeline:
         self.settings = settings
         self.embedder = embedder
         self.index = index
+        self._mention_cache: dict[str, bool] = {}
         self.entities = Entities.from_chunks(index.chunks)
         self.llm = llm_from_settings(
             settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(), settings.llm_timeout_s
@@ -85,10 +89,21 @@ class Pipeline:
     def has(self, term: str) -> bool:
         """Whether the corpus mentions a term: as a word, or (for Chinese) most of its character pairs."""
         vocab = self.index.lexical.vocab
+        if _EXACT_TERM.search(term):
+            # Figures and ordinals are facts: 第一条 is not mentioned because 第一 and 一条 are.
+            return self._mentions(term)
         if term.lower() in vocab:
             return True
         pairs = bigrams(term)
         return bool(pairs) and sum(p in vocab for p in pairs) * 2 >= len(pairs)
+
+    def _mentions(self, term: str) -> bool:
+        cache = self._mention_cache
+        if term not in cache:
+            if len(cache) > 1024:
+                cache.clear()
+            cache[term] = any(term in chunk.text for chunk in self.index.chunks)
+        return cache[term]
 
     def similarity(self, question: str, sentences: list[str]) -> np.ndarray:
         """Cosine between the question and each sentence (used for English questions)."""
@@ -149,6 +164,7 @@ class Pipeline:
 
     def reload(self) -> None:
         self.index = load_index(self.settings.index_dir, self.embedder.fingerprint)
+        self._mention_cache = {}
         self.entities = Entities.from_chunks(self.index.chunks)
 
 

@@ -12,7 +12,7 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("person", re.compile(r"谁|哪位|哪一位|何人|哪个人|哪名|\bwho\b|\bwhom\b", re.I)),
     ("date", re.compile(r"何时|哪天|哪一天|什么时候|哪年|哪一年|几月|几号|日期|\bwhen\b|what date|which year|what year", re.I)),
     ("list", re.compile(r"哪些|哪几|有什么|有哪|几方面|哪方面|\bwhich\b.*s\b|what (?:are|were)|\blist\b", re.I)),
-    ("number", re.compile(r"多少|几[个家名项条年倍届次天篇位座类大]|几成|百分之|比例|比重多|how (?:many|much)|what percentage|what share|what (?:amount|target|figure)", re.I)),
+    ("number", re.compile(r"多少|几[个家名项条年倍届次天篇位座类大]|几成|百分之|比例|比重多|how (?:many|much)|what percentage|what share|\bwhat\b[^?]{0,60}?\b(?:amount|target|figure|total|sum|budget)s?\b", re.I)),
     ("place", re.compile(r"哪里|哪儿|何地|何处|在哪|哪个(?:城市|地方|区)|哪座|哪些(?:城市|地方|区)|\bwhere\b|which cit", re.I)),
 )
 # The unit right after 多少/几 ("多少亿元", "几天", "百分之多少") that a fitting answer must carry.
@@ -47,10 +47,18 @@ class QuestionInfo:
     specifics: tuple[str, ...] = ()  # names, places, organisations, figures the question is about
 
 
+# "几位受访者…分别怎么说" asks what each of them said, not for a head count.
+_EACH = re.compile(r"分别|各自|各有|各是|都")
+_HEAD_COUNT = re.compile(r"几(?:位|次|个|家|名|座|人|篇|处)")
+_ASKS_WHAT = re.compile(r"怎么|什么|如何|哪些")
+
+
 def analyse(question: str) -> QuestionInfo:
     kind = next((name for name, pattern in _TYPES if pattern.search(question)), "general")
     unit_match = _UNIT.search(question)
     unit = "%" if _PERCENT.search(question) else (unit_match.group(1) if unit_match else "")
+    if kind == "number" and _EACH.search(question) and _HEAD_COUNT.search(question) and _ASKS_WHAT.search(question) and "多少" not in question:
+        kind, unit = "list", ""
     english = cjk_ratio(question) < 0.3
     # Single characters carry little meaning in Chinese; figures are kept.
     terms = [w for w in words(question) if len(w) >= 2 or w.isdigit()]
@@ -78,7 +86,7 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
     if info.kind == "number":
         if info.unit == "%":
             return bool(re.search(r"\d\s*[%％]|百分之", sentence))
-        if info.unit:
+        if info.unit and info.unit != "个":  # 个 is the general classifier: 八大城市, 三座城市 answer 几个
             return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*{re.escape(info.unit)}", sentence))
         return bool(NUMBER.search(sentence))
     if info.kind == "date":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import numpy as np
 from app.metadata import ROLES
 from app.qtype import QuestionInfo, fits_type
 from app.schema import Hit
-from app.text import sentence_spans, synonyms
+from app.text import english_places, name_pinyin, sentence_spans, synonyms
 
 Idf = Callable[[str], float]
 Similarity = Callable[[str, list[str]], np.ndarray]
@@ -21,9 +22,17 @@ PAIR_PENALTY = 0.05  # a pair must cover more than its better half to be preferr
 ENGLISH_PASSAGES = 3
 TYPE_BONUS = 0.15
 RANK_PRIOR = 0.1
+# English questions: dense similarity spreads little between sentences, so the people and cities the
+# question names (matched through their pinyin) break the ties.
+ENGLISH_NAME_BONUS = 0.05
+ENGLISH_PLACE_BONUS = 0.05
 # Bylines and production credits answer only questions about who wrote or edited the page.
 _CREDIT_LINE = re.compile(r"记者|通讯员|统筹[:：]|美编[:：]|校对[:：]")
 _ASKS_CREDITS = re.compile(r"记者|通讯员|统筹|美编|校对|编辑|作者|采写|撰写|署名|reporter|wrote|author|editor|byline", re.I)
+# Headlines and "——访…" lines name a section; they answer only questions about titles.
+_ASKS_TITLE = re.compile(r"标题|题目|栏目|主题|专版|版面|哪一版|那版|篇名|稿子叫|headline|title|column", re.I)
+_INTERVIEW_LINE = re.compile(r"^[—\-\s]*访")
+_SENTENCE_MARK = re.compile(r"[。！？!?；;，,]")
 
 
 @dataclass(frozen=True)
@@ -78,19 +87,45 @@ def naming_terms(info: QuestionInfo, hits: list[Hit]) -> list[str]:
 def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]]:
     """Sentences, and pairs of adjacent sentences, that could be quoted."""
     # A page's date line also carries its production credits: date questions may quote it.
-    credits_ok = bool(_ASKS_CREDITS.search(info.text)) or info.kind == "date"
+    # Credits say who wrote the page, so they answer who/when questions, not what a reporter thinks.
+    credits_ok = (bool(_ASKS_CREDITS.search(info.text)) and info.kind in ("person", "list")) or info.kind == "date"
+    headings_ok = bool(_ASKS_TITLE.search(info.text)) or info.kind == "date"  # a page's date line has no full stop
     spans = []
     # English questions are scored by encoding every candidate: keep that to single sentences of
     # the best passages, or one question costs seconds and hundreds of MB under load.
     for hit in hits[:ENGLISH_PASSAGES] if info.english else hits:
         text = hit.chunk.text
-        sentences = [(a, b) for a, b in sentence_spans(text) if b - a >= 6 and (credits_ok or not _CREDIT_LINE.search(text[a:b]))]
+        sentences = [
+            (a, b) for a, b in sentence_spans(text)
+            if b - a >= 6
+            and (credits_ok if _CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b))
+        ]
         spans.extend((hit, a, b) for a, b in sentences)
         for (a, b), (c, d) in zip(sentences, [] if info.english else sentences[1:]):
             # Adjacent sentences of one paragraph only: a quote never spans a paragraph break.
             if d - a <= PAIR_MAX_CHARS and "\n" not in text[b:c]:
                 spans.append((hit, a, d))
     return spans
+
+
+@functools.lru_cache(maxsize=1024)
+def _spelled(name: str) -> list[str]:
+    return name_pinyin(name).split() if name else []
+
+
+def is_heading(hit: Hit, start: int, end: int) -> bool:
+    """A headline, subtitle or "——访…" line: a whole line that names its section rather than says something."""
+    text = hit.chunk.text
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end < 0 else line_end].strip()
+    sentence = text[start:end].strip()
+    if sentence != line:
+        return False
+    bare = line.strip("—-· ")
+    return bare == hit.chunk.section_title.strip("—-· ") or bool(_INTERVIEW_LINE.match(line)) or (
+        len(line) <= 60 and not _SENTENCE_MARK.search(line)
+    )
 
 
 def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity | None = None) -> list[Sentence]:
@@ -104,10 +139,18 @@ def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity 
     else:
         supports = [coverage(info, text, context(hit), idf) for (hit, _, _), text in zip(spans, texts)]
     singles = {(hit.chunk.id, a) for hit, a, b in spans}
+    places = english_places(info.text) if info.english else ()
+    asked = " " + re.sub(r"[^a-z]+", " ", info.text.lower()) + " "
     scored = []
     for (hit, a, b), text, support in zip(spans, texts, supports):
         is_pair = any(c in "。！？!?；;\n" for c in text[:-1]) and (hit.chunk.id, a) in singles
         bonus = TYPE_BONUS if fits_type(info, text) else 0.0
+        if info.english:
+            spelled = _spelled(hit.chunk.speaker)
+            if spelled and (f" {spelled[0]} {spelled[1]} " in asked or f" {spelled[2]} " in asked):
+                bonus += ENGLISH_NAME_BONUS
+            if places:
+                bonus += ENGLISH_PLACE_BONUS * sum(p in text for p in places) / len(places)
         value = support + bonus + RANK_PRIOR / hit.rank - (PAIR_PENALTY if is_pair else 0.0)
         scored.append(Sentence(hit, a, b, support, value))
     return sorted(scored, key=lambda s: -s.score)

@@ -135,6 +135,14 @@ def tokenize(text: str) -> list[str]:
     return _kept(_jieba().cut_for_search(text))
 
 
+@functools.lru_cache(maxsize=4096)
+def subwords(term: str) -> tuple[str, ...]:
+    """The words inside a compound of four or more characters (固定资产投资 -> 固定, 资产, 投资, 固定资产)."""
+    if len(term) < 4 or not is_cjk(term[0]):
+        return ()
+    return tuple(w for w in dict.fromkeys(_kept(_jieba().cut_for_search(term))) if 2 <= len(w) < len(term))
+
+
 def words(text: str) -> list[str]:
     """Content words of text (jieba accurate mode), without punctuation and stopwords."""
     return _kept(_jieba().cut(text))
@@ -171,6 +179,19 @@ def name_pinyin(name: str) -> str:
         return ""
     surname, given = syllables[0], "".join(syllables[1:])
     return f"{surname} {given} {surname}{given}"
+
+
+@functools.lru_cache(maxsize=1)
+def _city_pinyin() -> tuple[tuple[str, str], ...]:
+    from pypinyin import lazy_pinyin
+
+    return tuple((city, "".join(lazy_pinyin(city))) for city in sorted(cities()))
+
+
+def english_places(text: str) -> tuple[str, ...]:
+    """Known cities an English text names, in Chinese ("Suzhou and Ningbo" -> 苏州, 宁波)."""
+    lowered = re.sub(r"[^a-z]+", " ", text.lower())
+    return tuple(city for city, spelled in _city_pinyin() if re.search(rf"\b{spelled}\b", lowered))
 
 
 def expand_synonyms(text: str) -> str:

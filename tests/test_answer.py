@@ -74,3 +74,52 @@ def test_english_question_gets_an_english_lead_in_with_the_chinese_quote() -> No
 def test_no_passages_is_a_refusal() -> None:
     answer = ask("任何问题？", [])
     assert answer.refused and answer.citations == ()
+
+
+def test_headlines_and_interview_lines_are_not_quoted_as_answers() -> None:
+    text = "推进算力建设 交出科技答卷\n——访市科技局党组书记、局长李明\n李明表示,要依托高校共建产业研究院,推动校地合作。"
+    answer = ask("科技局打算怎么借高校的力？", [make_hit(text, **LI)])
+    assert not answer.refused and "产业研究院" in answer.text
+    assert "交出科技答卷" not in answer.text and "——访" not in answer.text
+    titled = ask("这篇专访的标题是什么？", [make_hit(text, **LI)])
+    assert "交出科技答卷" in titled.text
+
+
+def test_a_figure_about_something_else_does_not_answer_a_figure_question() -> None:
+    hits = [make_hit("市商务局将全力稳住外贸外资基本盘。确保全年新签约项目突破7000亿元。", **WANG)]
+    assert ask("商务局给今年外贸进出口总额定的目标是多少？", hits).refused
+    answer = ask("商务局今年新签约项目的目标是多少？", hits)
+    assert not answer.refused and "7000亿元" in answer.text
+
+
+def test_an_ordinal_the_articles_never_use_is_refused() -> None:
+    hits = [make_hit("今年4月郑州发布了10条青年人才新政,邀请青年英才来郑创新创业。", **LI)]
+    assert ask("10条青年人才新政的第一条讲的是什么？", hits).refused
+
+
+def test_asking_what_each_of_several_people_said_is_a_list_not_a_head_count() -> None:
+    hits = [
+        make_hit("科技局将建设时尚街区,推动夜间消费。", **LI),
+        make_hit("商务局将提升特色商业街区。", rank=2, **WANG),
+    ]
+    answer = ask("几位受访者都谈到了街区建设，分别怎么说的？", hits)
+    assert not answer.refused and "时尚街区" in answer.text
+
+
+def test_a_reporter_named_in_the_byline_has_no_opinion_to_quote() -> None:
+    hits = [make_hit("我市将加快建设算力中心。\n测试日报记者 张三", **LI)]
+    assert "张三" not in ask("记者张三自己怎么评价这些设想？", hits).text
+
+
+def test_english_question_prefers_the_person_and_city_it_names() -> None:
+    hits = [
+        make_hit("我市将对标深圳,加快建设算力中心。我们还要发展新材料产业。", **LI),
+        make_hit("商务局将学习苏州经验,打造开放平台。我们要优化营商环境。", rank=2, **WANG),
+    ]
+
+    def flat(question: str, sentences: list[str]) -> np.ndarray:
+        return np.full(len(sentences), 0.8)
+
+    answer = ask("What will Wang Fang learn from Suzhou?", hits, flat)
+    assert not answer.refused
+    assert any("苏州" in c.quote and c.chunk.speaker == "王芳" for c in answer.citations)

@@ -39,3 +39,18 @@ def test_fits_type() -> None:
     assert fits_type(analyse("哪天见报的？"), "2023年5月17日 星期三")
     assert not fits_type(analyse("哪天见报的？"), "今年4月郑州发布了新政。")
     assert fits_type(analyse("哪一年举办的？"), "2021年首次举办。")
+
+
+def test_english_what_target_questions_ask_for_a_figure() -> None:
+    assert analyse("What real-estate development investment target did Xia Yang set?").kind == "number"
+    assert analyse("What budget did the bureau announce for 2024?").kind == "number"
+
+
+def test_the_general_classifier_accepts_any_count() -> None:
+    info = analyse("报道聚焦了几个国家中心城市？")
+    assert info.kind == "number" and fits_type(info, "聚焦八大国家中心城市的经验。")
+
+
+def test_what_each_said_is_a_list_but_how_many_each_is_a_number() -> None:
+    assert analyse("几位受访者都谈到了街区建设，分别怎么说的？").kind == "list"
+    assert analyse("新兴产业、传统优势产业各有几个？").kind == "number"
