@@ -76,7 +76,13 @@ def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     if not ranked:
         return []
     typed = [s for s in ranked if fits_type(info, s.text)]
-    best = typed[0] if typed and typed[0].score >= SIBLING_RATIO * ranked[0].score else ranked[0]
+    if info.kind == "number":
+        # Only a figure about what was asked answers a figure question (see supported): lead with the
+        # best such sentence whatever outscores it, rather than refuse because it ranked lower.
+        typed = [s for s in typed if on_topic(info, s)]
+        best = typed[0] if typed else ranked[0]
+    else:
+        best = typed[0] if typed and typed[0].score >= SIBLING_RATIO * ranked[0].score else ranked[0]
     chosen = [best]
     limit = MAX_SENTENCES.get(info.kind, 1)
     for sentence in ranked:
@@ -113,7 +119,8 @@ def supported(info: QuestionInfo, chosen: list[Sentence]) -> bool:
 
 
 def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
-    """Whether a sentence mentions what the question is about, beyond who is asked and the question's frame."""
+    """Whether a sentence gives a figure about what the question is about (beyond who is asked and
+    the question's frame words)."""
     if info.english:
         return True  # English terms cannot be looked up in Chinese text; similarity decides instead
     chunk = sentence.hit.chunk
@@ -122,7 +129,12 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     if not topic:
         return True
     text = sentence.text
-    return any(form in text for term in topic for form in forms(term) + subwords(term))
+    # The figure and the topic must share one sentence: a pair of adjacent sentences that has the
+    # topic in one and a figure in the other does not say the figure is about the topic.
+    parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
+    return any(
+        fits_type(info, part) and any(form in part for term in topic for form in forms(term) + subwords(term)) for part in parts
+    )
 
 
 def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:

@@ -30,6 +30,8 @@ from app.verify import checked
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+MAX_COMPARED = 3  # people or departments a comparison question is answered for
+PER_COMPARED = 3  # passages retrieved for each of them
 # Figures and ordinals of content (第一条, 第三项) must occur as written; 第一篇 or 第二版 may be how
 # the asker refers to an article or page, so those keep the looser test below.
 _EXACT_TERM = re.compile(r"\d|^第[一二三四五六七八九十百千]+(?![篇版期章节部])")
@@ -118,6 +120,27 @@ class Pipeline:
             candidates=self.settings.candidates, fusion=self.settings.fusion, rrf_k=self.settings.rrf_k,
         )
 
+    def evidence(self, question: str, *, k: int | None = None, mode: str = "hybrid", filters: Filters = Filters()) -> list[Hit]:
+        """Passages to answer from: the retrieved ones, plus the best passages of each person or
+        department the question names, so that "商务局的…目标" is answered from 商务局's own words even
+        when another department's passage matches the topic better, and no side of a comparison
+        ("文旅局和商务局各有什么打算") is missing because the other filled the top k."""
+        hits = self.retrieve(question, k=k, mode=mode, filters=filters)
+        if filters.speakers:
+            return hits
+        found = self.entities.find(question)
+        named = list(dict.fromkeys(found["person"] + [self.entities.departments[d] for d in found["department"]]))
+        if not named:
+            return hits
+        seen = {h.chunk.id for h in hits}
+        extra = []
+        for name in named[:MAX_COMPARED]:
+            for hit in self.retrieve(question, k=PER_COMPARED, mode=mode, filters=replace(filters, speakers=(name,))):
+                if hit.chunk.id not in seen:
+                    seen.add(hit.chunk.id)
+                    extra.append(hit)
+        return hits + [replace(hit, rank=len(hits) + n) for n, hit in enumerate(extra, start=1)]
+
     def resolve(self, question: str, history: list[Turn] | None = None) -> str:
         """The question made self-contained using earlier turns (speaker, department, city, topic)."""
         return resolve(clean_question(question), list(history or []), self.entities)
@@ -141,7 +164,7 @@ class Pipeline:
         started = time.perf_counter()
         question = clean_question(question)
         resolved = self.resolve(question, history)
-        hits = self.retrieve(resolved, k=k, mode=mode, filters=filters)
+        hits = self.evidence(resolved, k=k, mode=mode, filters=filters)
         retrieved = time.perf_counter()
         answer: Answer | None = None
         if self.llm is not None and hits:

@@ -17,6 +17,7 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 # The unit right after 多少/几 ("多少亿元", "几天", "百分之多少") that a fitting answer must carry.
 _UNIT = re.compile(r"(?:多少|几)(亿元|万元|亿|万|元|平方公里|公里|个|家|名|项|条|年|倍|届|次|天|篇|位|座|人|户|所|座)")
+_MONEY = re.compile(r"多少钱|多少资金|多少经费|多少奖金|多少投资|金额|how much money", re.I)
 _PERCENT = re.compile(r"百分之多少|百分比|比例是多少|what percentage", re.I)
 NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")
 _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
@@ -57,6 +58,8 @@ def analyse(question: str) -> QuestionInfo:
     kind = next((name for name, pattern in _TYPES if pattern.search(question)), "general")
     unit_match = _UNIT.search(question)
     unit = "%" if _PERCENT.search(question) else (unit_match.group(1) if unit_match else "")
+    if not unit and _MONEY.search(question):
+        unit = "元"
     if kind == "number" and _EACH.search(question) and _HEAD_COUNT.search(question) and _ASKS_WHAT.search(question) and "多少" not in question:
         kind, unit = "list", ""
     english = cjk_ratio(question) < 0.3
@@ -86,6 +89,8 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
     if info.kind == "number":
         if info.unit == "%":
             return bool(re.search(r"\d\s*[%％]|百分之", sentence))
+        if info.unit == "元":  # money: 50亿元, 1.5万元, 300元
+            return bool(re.search(r"\d\s*(?:余|多)?\s*[千百万亿]*\s*元", sentence))
         if info.unit and info.unit != "个":  # 个 is the general classifier: 八大城市, 三座城市 answer 几个
             return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*{re.escape(info.unit)}", sentence))
         return bool(NUMBER.search(sentence))

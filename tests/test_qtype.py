@@ -54,3 +54,9 @@ def test_the_general_classifier_accepts_any_count() -> None:
 def test_what_each_said_is_a_list_but_how_many_each_is_a_number() -> None:
     assert analyse("几位受访者都谈到了街区建设，分别怎么说的？").kind == "list"
     assert analyse("新兴产业、传统优势产业各有几个？").kind == "number"
+
+
+def test_how_much_money_needs_an_amount_of_money() -> None:
+    info = analyse("奖励标准是多少钱？")
+    assert info.kind == "number" and info.unit == "元"
+    assert fits_type(info, "最高奖励50万元。") and not fits_type(info, "吸引了1300余名高层次人才。")

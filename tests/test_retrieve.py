@@ -90,3 +90,16 @@ def test_lexical_tokens_add_marked_bigrams_and_pinyin_names() -> None:
 def test_english_question_matches_a_speaker_by_pinyin(index) -> None:  # type: ignore[no-untyped-def]
     top = lexical(index, query_tokens("What did Xia Yang say?"), k=3)
     assert top and all(index.chunks[row].speaker == "夏扬" for row, _ in top)
+
+
+def test_a_question_naming_departments_is_answered_from_each_of_them(hash_settings) -> None:  # type: ignore[no-untyped-def]
+    from app.pipeline import load_pipeline
+
+    pipeline = load_pipeline(hash_settings)
+    question = "文旅局和商务局各有什么打算？"
+    plain = pipeline.retrieve(question, k=2)
+    hits = pipeline.evidence(question, k=2)
+    assert [h.chunk.id for h in hits[: len(plain)]] == [h.chunk.id for h in plain]  # the retrieved passages lead
+    departments = {h.chunk.department for h in hits}
+    assert any("文化广电和旅游局" in d for d in departments) and any("商务局" in d for d in departments)
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1)) and len({h.chunk.id for h in hits}) == len(hits)
