@@ -9,8 +9,10 @@ with the best sentence, attributed to its speaker; when nothing supports an answ
 from __future__ import annotations
 
 import math
+import re
 from typing import Protocol
 
+from app.metadata import ROLES
 from app.qtype import QuestionInfo, analyse, fits_type
 from app.schema import Answer, Citation, Hit
 from app.sentences import Sentence, Similarity, context, forms, naming_terms, score
@@ -71,10 +73,45 @@ def choose(info: QuestionInfo, hits: list[Hit], corpus: Corpus, similarity: Simi
     return select(info, groups[0] if groups else ranked)
 
 
+# "抓好哪几方面的工作" is answered by the points a speaker numbered (一是…二是…三是…).
+_ASKS_POINTS = re.compile(r"几方面|哪些方面|哪几个方面|哪几点|哪些点|哪几项|哪几件|哪些工作|哪几条|哪些举措|哪些措施|几大")
+_POINT = re.compile(r"^\s*([一二三四五六七八九十])是")
+MAX_POINTS = 6
+
+
+def enumerated(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
+    """The numbered points (一是, 二是, …) of the section whose points best answer the question, in order."""
+    if not _ASKS_POINTS.search(info.text):
+        return []
+    by_section: dict[str, dict[str, Sentence]] = {}
+    for sentence in ranked:  # best first, so each point keeps its best-scoring span
+        match = _POINT.match(sentence.text)
+        if match:
+            by_section.setdefault(sentence.hit.chunk.section_id, {}).setdefault(match.group(1), sentence)
+    # Only the points of a speaker the question names, or points that answer about as well as the
+    # best sentence: another speaker's numbered list does not answer "郑州工业差在哪几个方面".
+    floor = SIBLING_RATIO * ranked[0].score
+
+    def relevant(points: dict[str, Sentence]) -> bool:
+        where = context(next(iter(points.values())).hit)
+        named = any(form in where for term in info.terms if len(term) >= 2 and term not in ROLES for form in forms(term))
+        return named or max(s.score for s in points.values()) >= floor
+
+    sections = [points for points in by_section.values() if len(points) >= 2 and relevant(points)]
+    if not sections:
+        return []
+    best = max(sections, key=lambda points: (len(points), max(s.score for s in points.values())))
+    order = "一二三四五六七八九十"
+    return [best[mark] for mark in sorted(best, key=order.index)][:MAX_POINTS]
+
+
 def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     """The best quote and up to a few siblings that add something, in source order."""
     if not ranked:
         return []
+    points = enumerated(info, ranked) if info.kind == "list" else []
+    if points:
+        return points
     typed = [s for s in ranked if fits_type(info, s.text)]
     if info.kind == "number":
         # Only a figure about what was asked answers a figure question (see supported): lead with the

@@ -82,6 +82,7 @@ def specifics(question: str) -> tuple[str, ...]:
 
 
 _PLACE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|村|街|城|园|港|路)")
+_ASKS_CITIES = re.compile(r"城市|哪座|哪个市|\bcit(?:y|ies)\b|\bwhere\b", re.I)
 
 
 def fits_type(info: QuestionInfo, sentence: str) -> bool:
@@ -101,6 +102,9 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         if _ASKS_YEAR.search(info.text):
             return bool(_YEAR.search(sentence))
         return bool(DATE.search(sentence))
+    if info.kind in ("place", "list") and _ASKS_CITIES.search(info.text):
+        # "Which cities" is answered by a sentence naming cities, with or without 市.
+        return any(city in sentence for city in cities()) or bool(info.kind == "place" and _PLACE.search(sentence))
     if info.kind == "list":
         return "、" in sentence or sentence.count(",") + sentence.count("，") >= 2
     if info.kind == "place":

@@ -123,3 +123,27 @@ def test_english_question_prefers_the_person_and_city_it_names() -> None:
     answer = ask("What will Wang Fang learn from Suzhou?", hits, flat)
     assert not answer.refused
     assert any("苏州" in c.quote and c.chunk.speaker == "王芳" for c in answer.citations)
+
+
+def test_asking_for_the_aspects_quotes_the_numbered_points_in_order() -> None:
+    from dataclasses import replace
+
+    hits = [
+        make_hit("作为发改部门,必须强化三标意识。\n二是抓好重大项目的谋划推进。力争储备项目30个以上。", **LI),
+        make_hit("一是抓好城市发展战略政策研究。立足国家所需。\n三是抓好经济发展活力激发释放。", rank=2, **LI),
+    ]
+    hits = [replace(h, chunk=replace(h.chunk, section_id="a1#interview")) for h in hits]  # one interview
+    answer = ask("李明说回来后要抓好哪几方面的工作？", hits)
+    assert not answer.refused
+    quotes = [c.quote for c in answer.citations]
+    assert [q[:2] for q in quotes] == ["一是", "二是", "三是"]
+
+
+def test_another_speakers_numbered_points_do_not_answer_an_aspects_question() -> None:
+    from dataclasses import replace
+
+    points = make_hit("一是抓好政策研究。\n二是抓好项目推进。", rank=2, **WANG)
+    points = replace(points, chunk=replace(points.chunk, section_id="a1#wang"))
+    gap = make_hit("对标深圳,我市工业在经济体量、发展质量、产业结构等方面存在差距。", **LI)
+    answer = ask("跟深圳比，郑州工业差在哪几个方面？", [gap, points])
+    assert "经济体量" in answer.text and "一是" not in answer.text

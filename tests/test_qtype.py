@@ -60,3 +60,9 @@ def test_how_much_money_needs_an_amount_of_money() -> None:
     info = analyse("奖励标准是多少钱？")
     assert info.kind == "number" and info.unit == "元"
     assert fits_type(info, "最高奖励50万元。") and not fits_type(info, "吸引了1300余名高层次人才。")
+
+
+def test_which_cities_is_answered_by_sentences_naming_cities() -> None:
+    info = analyse("Which two cities does Wang Zhiming benchmark Zhengzhou's industry against?")
+    assert fits_type(info, "对标苏州、宁波等地,我市工业存在差距。")
+    assert not fits_type(info, "聚焦科技前沿技术,深化产学研合作,提供智力支撑。")
