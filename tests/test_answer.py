@@ -144,6 +144,6 @@ def test_another_speakers_numbered_points_do_not_answer_an_aspects_question() ->
 
     points = make_hit("一是抓好政策研究。\n二是抓好项目推进。", rank=2, **WANG)
     points = replace(points, chunk=replace(points.chunk, section_id="a1#wang"))
-    gap = make_hit("对标深圳,我市工业在经济体量、发展质量、产业结构等方面存在差距。", **LI)
+    gap = make_hit("对标深圳,郑州工业在经济体量、发展质量、产业结构等方面存在差距。", **LI)
     answer = ask("跟深圳比，郑州工业差在哪几个方面？", [gap, points])
     assert "经济体量" in answer.text and "一是" not in answer.text
