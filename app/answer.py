@@ -25,7 +25,7 @@ MIN_SUPPORT = 0.0
 # English questions are scored by dense similarity between the question and each sentence.
 MIN_SIMILARITY_EN = 0.70
 MAX_SENTENCES = {"list": 3, "general": 2, "number": 2}
-SIBLING_RATIO = 0.75  # a further sentence must score this share of the best one
+SIBLING_RATIO = 0.85  # a further sentence must score this share of the best one (calibrated: README)
 DUPLICATE_SHARE = 0.6
 
 # Words that frame a question about a figure or date rather than say what it is about.
@@ -140,10 +140,17 @@ def _shared(a: str, b: str) -> float:
     return len(x & y) / min(len(x), len(y)) if x and y else 0.0
 
 
-def supported(info: QuestionInfo, chosen: list[Sentence]) -> bool:
+def supported(info: QuestionInfo, chosen: list[Sentence], hits: list[Hit] = ()) -> bool:  # type: ignore[assignment]
     """Whether the chosen sentences support an answer at all."""
     if not chosen:
         return False
+    # An answer about a named person quotes or mentions them: a reporter named only in a byline has
+    # no view to quote, and quoting the interviewee instead would misattribute it. (Only names the
+    # retrieved passages contain count; jieba also tags some nouns as names.)
+    for person in info.people:
+        mentioned = any(person in h.chunk.text or person in context(h) for h in hits)
+        if mentioned and not any(person in s.text or person in context(s.hit) for s in chosen):
+            return False
     threshold = MIN_SIMILARITY_EN if info.english else MIN_SUPPORT
     if chosen[0].support < threshold:
         return False
@@ -184,7 +191,7 @@ def compose(question: str, hits: list[Hit], corpus: Corpus, similarity: Similari
     info = analyse(question)
     absent = missing(info, corpus)
     chosen = [] if absent else choose(info, hits, corpus, similarity)
-    if not supported(info, chosen):
+    if not supported(info, chosen, hits):
         return refusal(question, info, hits, topic="、".join(absent) or None)
     citations, lines = [], []
     for n, sentence in enumerate(chosen, start=1):

@@ -46,6 +46,7 @@ class QuestionInfo:
     terms: tuple[str, ...]  # content words, in question order
     english: bool
     specifics: tuple[str, ...] = ()  # names, places, organisations, figures the question is about
+    people: tuple[str, ...] = ()  # the people it names (jieba's nr, 2-4 characters)
 
 
 # "几位受访者…分别怎么说" asks what each of them said, not for a head count.
@@ -65,7 +66,8 @@ def analyse(question: str) -> QuestionInfo:
     english = cjk_ratio(question) < 0.3
     # Single characters carry little meaning in Chinese; figures are kept.
     terms = [w for w in words(question) if len(w) >= 2 or w.isdigit()]
-    return QuestionInfo(question, kind, unit, tuple(dict.fromkeys(terms)), english, () if english else specifics(question))
+    people = () if english else tuple(dict.fromkeys(w for w, flag in tagged(question) if flag == "nr" and 2 <= len(w) <= 4))
+    return QuestionInfo(question, kind, unit, tuple(dict.fromkeys(terms)), english, () if english else specifics(question), people)
 
 
 def specifics(question: str) -> tuple[str, ...]:

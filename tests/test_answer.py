@@ -108,7 +108,8 @@ def test_asking_what_each_of_several_people_said_is_a_list_not_a_head_count() ->
 
 def test_a_reporter_named_in_the_byline_has_no_opinion_to_quote() -> None:
     hits = [make_hit("我市将加快建设算力中心。\n测试日报记者 张三", **LI)]
-    assert "张三" not in ask("记者张三自己怎么评价这些设想？", hits).text
+    answer = ask("记者张三自己怎么评价这些设想？", hits)
+    assert answer.refused and all("张三" not in c.quote for c in answer.citations)
 
 
 def test_english_question_prefers_the_person_and_city_it_names() -> None:
