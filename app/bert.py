@@ -4,7 +4,8 @@ Questions are encoded at serving time, one or a few at a time. Importing sentenc
 transformers, scikit-learn, scipy and pandas: about three seconds of a cold start and ~100 MB of a
 serving process, for a forward pass that is a few dozen lines of torch. This module runs that forward
 pass from the folder's own files (config.json, tokenizer.json, model.safetensors) and the folder's
-pooling settings, so queries need only torch, tokenizers and safetensors. Passages are still embedded
+pooling settings, so queries need only torch and safetensors (and app.unigram's compact tokenizer,
+or `tokenizers` for layouts it does not reproduce). Passages are still embedded
 by sentence-transformers; tests/test_model_e2e.py checks that both give the same vectors.
 
 Only what the bundled model family uses is supported: model_type "bert", absolute positions, GELU,
@@ -55,7 +56,6 @@ class BertQueryEncoder:
     def __init__(self, folder: Path) -> None:
         import torch
         from safetensors.torch import load_file
-        from tokenizers import Tokenizer
 
         config = _read_json(folder / "config.json")
         modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
@@ -68,8 +68,16 @@ class BertQueryEncoder:
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.pad_id = int(config.get("pad_token_id", 0) or 0)
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(self.max_length)
+        from app import unigram
+
+        # The compact tokenizer when the folder's layout is one it reproduces exactly (the bundled
+        # e5's is); it holds the vocabulary in ~60 MB where `tokenizers` takes ~285 MB.
+        self._compact = unigram.load(folder / "tokenizer.json", self.max_length)
+        if self._compact is None:
+            from tokenizers import Tokenizer
+
+            self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self.tokenizer.enable_truncation(self.max_length)
         weights = load_file(str(folder / "model.safetensors"))
         prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights else ""
         self.w = {name[len(prefix):]: tensor for name, tensor in weights.items() if name.startswith(prefix)}
@@ -110,13 +118,16 @@ class BertQueryEncoder:
         torch = self._torch
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        if self._compact is not None:
+            rows = [self._compact.encode(text) for text in texts]
+        else:
+            rows = [encoding.ids for encoding in self.tokenizer.encode_batch(texts)]
+        order = sorted(range(len(texts)), key=lambda i: len(rows[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
-                out[chunk] = self._forward([encodings[i].ids for i in chunk])
+                out[chunk] = self._forward([rows[i] for i in chunk])
         return out
 
     def _forward(self, rows: list[list[int]]) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -96,3 +97,40 @@ def test_light_query_encoder_matches_sentence_transformers(pipeline: Pipeline) -
     assert light.shape == reference.shape
     assert float(np.abs(light - reference).max()) < 1e-5
     assert np.allclose(np.linalg.norm(light, axis=1), 1.0, atol=1e-5)
+
+
+def test_compact_tokenizer_matches_tokenizers(pipeline: Pipeline, interviews, series) -> None:  # type: ignore[no-untyped-def]
+    """app.unigram gives the ids `tokenizers` gives, on the articles and on awkward input."""
+    import random
+
+    from tokenizers import Tokenizer
+
+    from app import unigram
+    from app.embed import model_fingerprint
+
+    folder = Path(model_fingerprint(pipeline.settings.embed_model, pipeline.settings.cache_dir)[0])
+    compact = unigram.load(folder / "tokenizer.json", 512)
+    assert compact is not None
+    reference = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    reference.enable_truncation(512)
+    rng = random.Random(7)
+    alphabet = "abcXYZ 　\t\n123１２３，。！？、“”‘’（）《》—…·～~éüñßα😀👍🏻👨‍👩‍👧\u0301\u200b\ufeff<s></s><mask>中文郑州標準"
+    texts = [line for article in (interviews, series) for line in article.text.split("\n")] + [interviews.text, ""]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(500)]
+    texts += ["query: " + t for t in texts[:200]]
+    mismatched = [t for t, e in zip(texts, reference.encode_batch(texts)) if compact.encode(t) != e.ids]
+    assert mismatched == []
+
+
+def test_light_encoder_with_tokenizers_for_other_layouts(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tokenizer.json the compact tokenizer does not reproduce falls back to `tokenizers`: same vectors."""
+    import numpy as np
+
+    from app import bert, unigram
+
+    monkeypatch.setattr(unigram, "load", lambda *_: None)
+    folder = Path(pipeline.embedder.folder_or_id)
+    fallback = bert.BertQueryEncoder(folder)
+    assert fallback._compact is None
+    texts = ["query: 发改委提出的固定资产投资目标是多少？", "query: What will Zhengzhou learn from Suzhou?"]
+    assert float(np.abs(fallback.encode(texts) - pipeline.embedder._light.encode(texts)).max()) < 1e-6
