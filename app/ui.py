@@ -49,6 +49,21 @@ def _error(exc: BiaoganError):  # type: ignore[no-untyped-def]
     return gr.Error(f"{exc.message}（{exc.hint}）" if exc.hint else exc.message)
 
 
+
+EXPORT_PREFIX = "biaogan-export-"
+EXPORT_KEEP_S = 3600  # an export is downloaded at once; older ones are removed at the next export
+
+
+def _prune_exports(now: float | None = None) -> None:
+    """Remove export folders older than EXPORT_KEEP_S, so a long-running server does not fill /tmp."""
+    cutoff = (now or time.time()) - EXPORT_KEEP_S
+    for folder in Path(tempfile.gettempdir()).glob(EXPORT_PREFIX + "*"):
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
 class ChatHandlers:
     """Event handlers around one shared, read-only pipeline (corpus changes swap its index)."""
 
@@ -115,7 +130,8 @@ class ChatHandlers:
     def export(self, answers: list[Answer], kind: str) -> str:
         if not answers:
             raise _error(BiaoganError("还没有可导出的问答", "先提一个问题"))
-        folder = Path(tempfile.mkdtemp(prefix="biaogan-export-"))
+        _prune_exports()
+        folder = Path(tempfile.mkdtemp(prefix=EXPORT_PREFIX))
         if kind == "docx":
             return str(to_docx(answers, folder / "biaogan.docx"))
         path = folder / "biaogan.md"

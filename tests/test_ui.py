@@ -306,3 +306,22 @@ def test_example_questions_name_people_in_the_articles(pipeline: Pipeline) -> No
     questions = example_questions(pipeline)
     speakers = {c.speaker for c in pipeline.index.chunks if c.speaker}
     assert questions and any(name in q for q in questions for name in speakers)
+
+
+def test_old_exports_are_removed_and_recent_ones_kept(handlers: ChatHandlers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import tempfile
+
+    from app import ui
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old = tmp_path / f"{ui.EXPORT_PREFIX}old"
+    old.mkdir()
+    (old / "biaogan.md").write_text("x", encoding="utf-8")
+    recent = tmp_path / f"{ui.EXPORT_PREFIX}recent"
+    recent.mkdir()
+    stale = os.stat(old).st_mtime - ui.EXPORT_KEEP_S - 60
+    os.utime(old, (stale, stale))
+    _, _, _, answers, _, _ = respond(handlers, FIXED_ASSET)
+    fresh = Path(handlers.export(answers, "md"))
+    assert not old.exists() and recent.exists() and fresh.exists() and fresh.parent.parent == tmp_path
