@@ -70,7 +70,33 @@ def choose(info: QuestionInfo, hits: list[Hit], corpus: Corpus, similarity: Simi
     if len(groups) >= 2:
         picks = [select(info, group)[0] for group in groups[:3]]
         return sorted(picks, key=lambda s: (s.hit.rank, s.start))
+    if not groups and _ASKS_EACH_SPEAKER.search(info.text):
+        picks = each_speaker(info, ranked)
+        if len(picks) >= 2:
+            return picks
     return select(info, groups[0] if groups else ranked)
+
+
+# "几位受访者都谈到了街区建设，分别怎么说" asks for what each speaker who mentions a topic said.
+_ASKS_EACH_SPEAKER = re.compile(r"几位|哪几位|哪些人|哪些受访|哪些局长|哪些官员|哪些负责人|受访者.*(?:分别|各自)|(?:分别|各自).*受访者")
+MAX_SPEAKERS = 4
+
+
+def each_speaker(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
+    """The best quote of each speaker whose sentence mentions the question's topic, best speakers first."""
+    if not ranked:
+        return []
+    topic = [t for t in info.terms if t not in FRAME_WORDS and t not in ROLES and not t.isdigit() and len(t) >= 2]
+    picks: dict[str, Sentence] = {}
+    for sentence in ranked:
+        speaker = sentence.hit.chunk.speaker
+        if not speaker or speaker in picks:
+            continue
+        if any(form in sentence.text for term in topic for form in forms(term) + subwords(term)):
+            picks[speaker] = sentence
+        if len(picks) >= MAX_SPEAKERS:
+            break
+    return sorted(picks.values(), key=lambda s: (s.hit.rank, s.start))
 
 
 # "抓好哪几方面的工作" is answered by the points a speaker numbered (一是…二是…三是…).

@@ -148,3 +148,16 @@ def test_another_speakers_numbered_points_do_not_answer_an_aspects_question() ->
     gap = make_hit("对标深圳,郑州工业在经济体量、发展质量、产业结构等方面存在差距。", **LI)
     answer = ask("跟深圳比，郑州工业差在哪几个方面？", [gap, points])
     assert "经济体量" in answer.text and "一是" not in answer.text
+
+
+def test_which_speakers_mention_a_topic_gets_a_quote_from_each() -> None:
+    zhao = {"speaker": "赵强", "position": "市文旅局局长", "department": "市文旅局"}
+    hits = [
+        make_hit("要建设文旅休闲街区,打造网红打卡地。", **zhao),
+        make_hit("我们要优化营商环境。实施特色商业街区提升工程。", rank=2, **WANG),
+        make_hit("要推动人工智能发展。", rank=3, **LI),
+    ]
+    answer = ask("几位受访者都谈到了街区建设，分别怎么说的？", hits)
+    assert not answer.refused
+    assert {c.chunk.speaker for c in answer.citations} == {"赵强", "王芳"}
+    assert all("街区" in c.quote for c in answer.citations)
