@@ -9,11 +9,12 @@ with the best sentence, attributed to its speaker; when nothing supports an answ
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 import re
 from typing import Protocol
 
 from app.metadata import ROLES
-from app.qtype import QuestionInfo, analyse, fits_type
+from app.qtype import QUESTION_WORD, QuestionInfo, analyse, fits_type
 from app.schema import Answer, Citation, Hit
 from app.sentences import Sentence, Similarity, context, forms, naming_terms, score
 from app.text import bigrams, sentence_spans, subwords
@@ -28,6 +29,7 @@ MAX_SENTENCES = {"list": 3, "general": 2, "number": 2}
 SIBLING_RATIO = 0.85  # a further sentence must score this share of the best one (calibrated: README)
 DUPLICATE_SHARE = 0.6
 
+COMMON_MIN_PASSAGES = 3
 # Words that frame a question about a figure or date rather than say what it is about.
 FRAME_WORDS = frozenset(
     "目标 今年 明年 全年 去年 当年 提出 计划 打算 要求 任务 达到 完成 实现 力争 确保 突破 规模 总量 总额 数字 数量 "
@@ -42,6 +44,13 @@ class Corpus(Protocol):
 
     def has(self, term: str) -> bool: ...
 
+    def common(self, term: str) -> bool: ...
+
+
+def is_common(df: int, n: int) -> bool:
+    """In at least a quarter of the passages and at least three of them (so a handful is never 'common')."""
+    return df >= COMMON_MIN_PASSAGES and df * 4 >= n
+
 
 class LocalCorpus:
     """A corpus of just the given passages (when passages come from elsewhere than the index)."""
@@ -55,6 +64,9 @@ class LocalCorpus:
 
     def has(self, term: str) -> bool:
         return any(form in t for form in forms(term) for t in self.texts)
+
+    def common(self, term: str) -> bool:
+        return is_common(sum(term in t for t in self.texts), len(self.texts))
 
 
 def choose(info: QuestionInfo, hits: list[Hit], corpus: Corpus, similarity: Similarity | None) -> list[Sentence]:
@@ -195,9 +207,15 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
         return True  # English terms cannot be looked up in Chinese text; similarity decides instead
     chunk = sentence.hit.chunk
     where = f"{context(sentence.hit)} {chunk.section_title} {chunk.article_title}"
-    topic = [t for t in info.terms if t not in FRAME_WORDS and not t.isdigit() and not any(f in where for f in forms(t))]
+    topic = [
+        t for t in info.terms
+        if t not in FRAME_WORDS and not t.isdigit() and not QUESTION_WORD.search(t) and not any(f in where for f in forms(t))
+    ]
     if not topic:
         return True
+    # Words found in a large share of the passages (郑州, in this coverage) say little about what a
+    # figure is of; they count only when the question has nothing rarer.
+    topic = [t for t in topic if t not in info.common] or topic
     text = sentence.text
     # The figure and the topic must share one sentence: a pair of adjacent sentences that has the
     # topic in one and a figure in the other does not say the figure is about the topic.
@@ -215,6 +233,7 @@ def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:
 def compose(question: str, hits: list[Hit], corpus: Corpus, similarity: Similarity | None = None) -> Answer:
     """The extractive answer: quotes with citations, or a plain refusal listing the closest passages."""
     info = analyse(question)
+    info = replace(info, common=frozenset(t for t in info.terms if corpus.common(t)))
     absent = missing(info, corpus)
     chosen = [] if absent else choose(info, hits, corpus, similarity)
     if not supported(info, chosen, hits):
@@ -222,16 +241,23 @@ def compose(question: str, hits: list[Hit], corpus: Corpus, similarity: Similari
     citations, lines = [], []
     for n, sentence in enumerate(chosen, start=1):
         citations.append(Citation(n, sentence.hit.chunk, sentence.text, sentence.start, sentence.end))
-        lines.append(_attributed(sentence, n, info.english, first=n == 1))
+        lines.append(_attributed(sentence, n, info.english, first=n == 1, identity=bool(_ASKS_IDENTITY.search(question))))
     return Answer(question=question, text="\n".join(lines), refused=False, citations=tuple(citations), hits=tuple(hits))
 
 
-def _attributed(sentence: Sentence, n: int, english: bool, first: bool) -> str:
-    """'市工信局党组书记、局长王智明表示：“…”[1]'; the speaker is not repeated when the quote names them."""
+# Questions about who someone is or what post they hold: the position is always shown.
+_ASKS_IDENTITY = re.compile(r"职务|职位|身份|头衔|什么职|担任|是谁|哪位|叫什么|\bwho\b|\bposition\b|\brole\b", re.I)
+
+
+def _attributed(sentence: Sentence, n: int, english: bool, first: bool, identity: bool = False) -> str:
+    """'市工信局党组书记、局长王智明表示：“…”[1]'; the speaker is not repeated when the quote names them
+    (unless the question asks who they are and the quote does not give their position)."""
     chunk = sentence.hit.chunk
     who = f"{chunk.position}{chunk.speaker}"
     quote = sentence.text.strip()
     named = bool(chunk.speaker and chunk.speaker in quote or chunk.position and chunk.position in quote)
+    if identity and chunk.position and chunk.position not in quote:
+        named = False
     quoted = quote if _wrapped(quote) else f"“{quote}”"
     if english:
         lead = f"{who} said" if who and not named else ("The article reports" if first else "It adds")

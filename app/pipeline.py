@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from app.answer import compose
+from app.answer import compose, is_common
 from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
@@ -87,6 +87,13 @@ class Pipeline:
         tid = lexical.vocab.get(term)
         df = 0 if tid is None else int(lexical.term_ptr[tid + 1] - lexical.term_ptr[tid])
         return math.log(1.0 + (lexical.n_docs - df + 0.5) / (df + 0.5))
+
+    def common(self, term: str) -> bool:
+        """Whether a term is in a large share of the passages (see app.answer.is_common)."""
+        lexical = self.index.lexical
+        tid = lexical.vocab.get(term.lower())
+        df = 0 if tid is None else int(lexical.term_ptr[tid + 1] - lexical.term_ptr[tid])
+        return is_common(df, lexical.n_docs)
 
     def has(self, term: str) -> bool:
         """Whether the corpus mentions a term: as a word, or (for Chinese) most of its character pairs."""

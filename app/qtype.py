@@ -35,7 +35,7 @@ _SPECIFIC_TAGS = ("nr",)
 _PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}(?:省|自治区)$")
 _FIGURE = re.compile(r"\d|^第[一二三四五六七八九十百]+")
 _ORGANISATION = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|办|厅|部|公司|集团|大学|银行)$")
-_QUESTION_PART = re.compile(r"几|多少|哪|什么|何")
+QUESTION_WORD = re.compile(r"几|多少|哪|什么|何")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class QuestionInfo:
     english: bool
     specifics: tuple[str, ...] = ()  # names, places, organisations, figures the question is about
     people: tuple[str, ...] = ()  # the people it names (jieba's nr, 2-4 characters)
+    common: frozenset[str] = frozenset()  # terms in a large share of passages (set by the answerer)
 
 
 # "几位受访者…分别怎么说" asks what each of them said, not for a head count.
@@ -74,7 +75,7 @@ def specifics(question: str) -> tuple[str, ...]:
     """Names, places, organisations, figures and dates in the question ("武汉", "市教育局", "2022年")."""
     found = []
     for word, flag in tagged(question):
-        if len(word) < 2 or _QUESTION_PART.search(word):
+        if len(word) < 2 or QUESTION_WORD.search(word):
             continue
         place = word in cities() or (flag == "ns" and _PLACE_NAME.match(word))
         figure = flag in ("m", "t") and _FIGURE.search(word)
@@ -95,7 +96,8 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         if info.unit == "元":  # money: 50亿元, 1.5万元, 300元
             return bool(re.search(r"\d\s*(?:余|多)?\s*[千百万亿]*\s*元", sentence))
         if info.unit and info.unit != "个":  # 个 is the general classifier: 八大城市, 三座城市 answer 几个
-            return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*{re.escape(info.unit)}", sentence))
+            # "10个年头" answers 几年, "3个多月" 几个月
+            return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*(?:个)?(?:多)?\s*{re.escape(info.unit)}", sentence))
         return bool(NUMBER.search(sentence))
     if info.kind == "date":
         # "哪天" wants a day, "哪年" a year: "今年4月" answers neither.
@@ -106,7 +108,8 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         return bool(DATE.search(sentence))
     if info.kind in ("place", "list") and _ASKS_CITIES.search(info.text):
         # "Which cities" is answered by a sentence naming cities, with or without 市.
-        return any(city in sentence for city in cities()) or bool(info.kind == "place" and _PLACE.search(sentence))
+        asked = {city for city in cities() if city in info.text}  # "郑州对标哪些城市" is not answered by 郑州
+        return any(city in sentence for city in cities() - asked) or bool(info.kind == "place" and _PLACE.search(sentence))
     if info.kind == "list":
         return "、" in sentence or sentence.count(",") + sentence.count("，") >= 2
     if info.kind == "place":

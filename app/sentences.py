@@ -98,7 +98,8 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
         sentences = [
             (a, b) for a, b in sentence_spans(text)
             if b - a >= 6
-            and (credits_ok if _CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b))
+            and (credits_ok if _CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b)
+                 or (info.kind == "person" and bool(_INTERVIEW_LINE.match(text[a:b].strip()))))  # "——访…" says who
         ]
         spans.extend((hit, a, b) for a, b in sentences)
         for (a, b), (c, d) in zip(sentences, [] if info.english else sentences[1:]):

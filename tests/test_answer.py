@@ -15,7 +15,11 @@ def ask(question: str, hits, similarity=None):  # type: ignore[no-untyped-def]
 
 
 def test_number_question_quotes_the_sentence_with_the_figure_and_names_the_speaker() -> None:
-    hits = [make_hit("我市将对标深圳、杭州。力争全年新增高新技术企业500家。我们要加快建设算力中心。", **LI)]
+    hits = [
+        make_hit("我市将对标深圳、杭州。力争全年新增高新技术企业500家。我们要加快建设算力中心。", **LI),
+        make_hit("商务局将优化营商环境,做强夜经济品牌。", rank=2, **WANG),
+        make_hit("文旅局将打造一批休闲街区。", rank=3, article="a2"),
+    ]
     answer = ask("李明说今年要新增多少家高新技术企业？", hits)
     assert not answer.refused
     assert answer.text.startswith("市科技局党组书记、局长李明表示：“") and "500家" in answer.text
@@ -161,3 +165,27 @@ def test_which_speakers_mention_a_topic_gets_a_quote_from_each() -> None:
     assert not answer.refused
     assert {c.chunk.speaker for c in answer.citations} == {"赵强", "王芳"}
     assert all("街区" in c.quote for c in answer.citations)
+
+
+def test_a_word_in_most_passages_does_not_make_a_figure_on_topic() -> None:
+    hits = [
+        make_hit("郑州确定未来着力打造“四大高地”。", article="a1"),
+        make_hit("郑州将建设国际消费中心城市。", rank=2, article="a2"),
+        make_hit("郑州力争全年新增企业500家。", rank=3, article="a3"),
+        make_hit("商务局将优化营商环境。", rank=4, **WANG),
+    ]
+    assert ask("郑州今年的GDP目标是多少？", hits).refused
+    answer = ask("郑州今年要新增多少家企业？", hits)
+    assert not answer.refused and "500家" in answer.text
+
+
+def test_who_is_answered_by_the_interview_line() -> None:
+    text = "推进算力建设 交出科技答卷\n——访市科技局党组书记、局长李明\n要依托高校共建产业研究院。"
+    answer = ask("科技局局长是谁？", [make_hit(text, **LI)])
+    assert "——访市科技局党组书记、局长李明" in answer.text and "交出科技答卷" not in answer.text
+
+
+def test_asking_for_a_post_shows_the_position_even_when_the_quote_names_the_speaker() -> None:
+    hits = [make_hit("李明表示,要加快建设算力中心。", **LI)]
+    assert ask("李明的职务是什么？", hits).text.startswith("市科技局党组书记、局长李明表示：“李明表示")
+    assert ask("李明对算力中心怎么说？", hits).text.startswith("“李明表示")
