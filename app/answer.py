@@ -14,7 +14,7 @@ import re
 from typing import Protocol
 
 from app.metadata import ROLES
-from app.qtype import QUESTION_WORD, QuestionInfo, analyse, fits_type
+from app.qtype import QUESTION_WORD, QuestionInfo, analyse, fits_type, posts
 from app.schema import Answer, Citation, Hit
 from app.sentences import Sentence, Similarity, context, forms, naming_terms, score
 from app.text import bigrams, sentence_spans, subwords
@@ -30,6 +30,7 @@ SIBLING_RATIO = 0.85  # a further sentence must score this share of the best one
 DUPLICATE_SHARE = 0.6
 
 COMMON_MIN_PASSAGES = 3
+_DEMONSTRATIVE = re.compile(r"^[这那该此本][一]?[组篇版期位个次些份则]")  # 这组, 这一版, 那位: pointers, not topics
 # Words that frame a question about a figure or date rather than say what it is about.
 FRAME_WORDS = frozenset(
     "目标 今年 明年 全年 去年 当年 提出 计划 打算 要求 任务 达到 完成 实现 力争 确保 突破 规模 总量 总额 数字 数量 "
@@ -45,6 +46,8 @@ class Corpus(Protocol):
     def has(self, term: str) -> bool: ...
 
     def common(self, term: str) -> bool: ...
+
+    def holds_post(self, organisation: str, title: str) -> bool: ...
 
 
 def is_common(df: int, n: int) -> bool:
@@ -67,6 +70,9 @@ class LocalCorpus:
 
     def common(self, term: str) -> bool:
         return is_common(sum(term in t for t in self.texts), len(self.texts))
+
+    def holds_post(self, organisation: str, title: str) -> bool:
+        return True  # plain passages carry no positions
 
 
 def choose(info: QuestionInfo, hits: list[Hit], corpus: Corpus, similarity: Similarity | None) -> list[Sentence]:
@@ -209,7 +215,8 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     where = f"{context(sentence.hit)} {chunk.section_title} {chunk.article_title}"
     topic = [
         t for t in info.terms
-        if t not in FRAME_WORDS and not t.isdigit() and not QUESTION_WORD.search(t) and not any(f in where for f in forms(t))
+        if t not in FRAME_WORDS and not t.isdigit() and not QUESTION_WORD.search(t) and not _DEMONSTRATIVE.match(t)
+        and not any(f in where for f in forms(t))
     ]
     if not topic:
         return True
@@ -226,8 +233,20 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
 
 
 def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:
-    """Names, places, organisations and figures of the question that the corpus never mentions."""
-    return [term for term in info.specifics if not any(corpus.has(form) for form in forms(term))]
+    """Names, places, organisations and figures of the question that the corpus never mentions, and
+    posts nobody quoted holds ("市委书记" when only the 市委副秘书长 was interviewed)."""
+    absent = [term for term in info.specifics if not any(corpus.has(form) for form in forms(term))]
+    absent += [org + title for org, title in posts(info.text) if not corpus.holds_post(org, title)]
+    return list(dict.fromkeys(absent))
+
+
+def holds_post(people: list[str], organisation: str, title: str) -> bool:
+    """Whether someone among `people` ("position+name" strings) holds the post. An organisation no
+    one's position names (an alias such as 文旅) is left to the other checks."""
+    with_org = [p for p in people if any(form in p for form in forms(organisation))] if organisation else people
+    if organisation and not with_org:
+        return True
+    return any(title in p for p in with_org)
 
 
 def compose(question: str, hits: list[Hit], corpus: Corpus, similarity: Similarity | None = None) -> Answer:

@@ -85,7 +85,11 @@ def resolve(question: str, history: list[Turn], entities: Entities) -> str:
         entity = (match.group("entity") or match.group("en") or "").strip()
         kind = next((k for k, names in mine.items() if names), None)
         if kind and len(entity) <= 12:
-            theirs = entities.find(previous.text)[kind]
+            found = entities.find(previous.text)
+            theirs = found[kind]
+            if not theirs and kind in ("person", "department"):
+                # A person and a department fill the same slot: "王智明提到的…" then "那发改委呢？"
+                theirs = found["department" if kind == "person" else "person"]
             if theirs:
                 return previous.text.replace(theirs[0], mine[kind][0], 1)
             return f"{mine[kind][0]} {previous.text}"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from app.answer import compose, is_common
+from app.answer import compose, holds_post, is_common
 from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
@@ -76,6 +76,7 @@ class Pipeline:
         self.embedder = embedder
         self.index = index
         self._mention_cache: dict[str, bool] = {}
+        self._people: list[str] | None = None
         self.entities = Entities.from_chunks(index.chunks)
         self.llm = llm_from_settings(
             settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(), settings.llm_timeout_s
@@ -87,6 +88,12 @@ class Pipeline:
         tid = lexical.vocab.get(term)
         df = 0 if tid is None else int(lexical.term_ptr[tid + 1] - lexical.term_ptr[tid])
         return math.log(1.0 + (lexical.n_docs - df + 0.5) / (df + 0.5))
+
+    def holds_post(self, organisation: str, title: str) -> bool:
+        """Whether a quoted person's position holds the post (see app.answer.holds_post)."""
+        if self._people is None:
+            self._people = sorted({f"{c.position}{c.speaker}" for c in self.index.chunks if c.position or c.speaker})
+        return holds_post(self._people, organisation, title)
 
     def common(self, term: str) -> bool:
         """Whether a term is in a large share of the passages (see app.answer.is_common)."""
@@ -195,6 +202,7 @@ class Pipeline:
     def reload(self) -> None:
         self.index = load_index(self.settings.index_dir, self.embedder.fingerprint)
         self._mention_cache = {}
+        self._people = None
         self.entities = Entities.from_chunks(self.index.chunks)
 
 

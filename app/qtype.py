@@ -11,7 +11,7 @@ from app.text import cities, cjk_ratio, tagged, words
 _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("person", re.compile(r"谁|哪位|哪一位|何人|哪个人|哪名|\bwho\b|\bwhom\b", re.I)),
     ("date", re.compile(r"何时|哪天|哪一天|什么时候|哪年|哪一年|几月|几号|日期|\bwhen\b|what date|which year|what year", re.I)),
-    ("list", re.compile(r"哪些|哪几|有什么|有哪|几方面|哪方面|\bwhich\b.*s\b|what (?:are|were)|\blist\b", re.I)),
+    ("list", re.compile(r"哪些|哪几|哪[两三四五六七八九十\d]+[个位家座项条种类点地]|有什么|有哪|几方面|哪方面|\bwhich\b.*s\b|what (?:are|were)|\blist\b", re.I)),
     ("number", re.compile(r"多少|几[个家名项条年倍届次天篇位座类大]|几成|百分之|比例|比重多|how (?:many|much)|what percentage|what share|\bwhat\b[^?]{0,60}?\b(?:amount|target|figure|total|sum|budget)s?\b", re.I)),
     ("place", re.compile(r"哪里|哪儿|何地|何处|在哪|哪个(?:城市|地方|区)|哪座|哪些(?:城市|地方|区)|\bwhere\b|which cit", re.I)),
 )
@@ -53,6 +53,7 @@ class QuestionInfo:
 # "几位受访者…分别怎么说" asks what each of them said, not for a head count.
 _EACH = re.compile(r"分别|各自|各有|各是|都")
 _HEAD_COUNT = re.compile(r"几(?:位|次|个|家|名|座|人|篇|处)")
+_WHICH_N = re.compile(r"哪[两三四五六七八九十\d]+[个位家座项条种类点地]")
 _ASKS_WHAT = re.compile(r"怎么|什么|如何|哪些")
 
 
@@ -67,8 +68,28 @@ def analyse(question: str) -> QuestionInfo:
     english = cjk_ratio(question) < 0.3
     # Single characters carry little meaning in Chinese; figures are kept.
     terms = [w for w in words(question) if len(w) >= 2 or w.isdigit()]
+    # "哪三个城市": the count belongs to the question word, not to what is asked about.
+    asked_counts = "".join(_WHICH_N.findall(question))
+    terms = [w for w in terms if w not in asked_counts]
     people = () if english else tuple(dict.fromkeys(w for w, flag in tagged(question) if flag == "nr" and 2 <= len(w) <= 4))
     return QuestionInfo(question, kind, unit, tuple(dict.fromkeys(terms)), english, () if english else specifics(question), people)
+
+
+_POST = re.compile(
+    r"((?:[\u4e00-\u9fff]{0,6}?))(副书记|书记|副市长|市长|区长|县长|副局长|局长|副主任|主任|秘书长|部长|厅长|主席|总监|总经理|董事长)"
+)
+
+
+def posts(question: str) -> tuple[tuple[str, str], ...]:
+    """(organisation, title) pairs a question names: 市委书记 -> (市委, 书记), 市长 -> ("", 市长)."""
+    found = []
+    for match in _POST.finditer(question):
+        org, title = match.group(1), match.group(2)
+        org = re.sub(r"^.*?(?=[市省区县])", "", org) if re.search(r"[市省区县]", org) else org
+        if QUESTION_WORD.search(org) or re.search(r"[的和与、位]", org):
+            org = ""
+        found.append((org, title))
+    return tuple(found)
 
 
 def specifics(question: str) -> tuple[str, ...]:

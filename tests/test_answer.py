@@ -189,3 +189,21 @@ def test_asking_for_a_post_shows_the_position_even_when_the_quote_names_the_spea
     hits = [make_hit("李明表示,要加快建设算力中心。", **LI)]
     assert ask("李明的职务是什么？", hits).text.startswith("市科技局党组书记、局长李明表示：“李明表示")
     assert ask("李明对算力中心怎么说？", hits).text.startswith("“李明表示")
+
+
+def test_a_post_nobody_quoted_holds_is_refused() -> None:
+    from app.answer import holds_post
+
+    people = ["市委副秘书长、市委政研室主任严波", "市工信局党组书记、局长王智明"]
+    assert not holds_post(people, "市委", "书记")  # 秘书长 is not 书记
+    assert not holds_post(people, "", "市长")
+    assert holds_post(people, "工信局", "局长") and holds_post(people, "工信局", "书记")
+    assert holds_post(people, "文旅", "局长")  # an organisation nobody's position names: not decided here
+
+
+def test_posts_in_questions() -> None:
+    from app.qtype import posts
+
+    assert posts("市委书记说了什么？") == (("市委", "书记"),)
+    assert posts("市长说了什么？") == (("", "市长"),)
+    assert posts("哪位局长主张用年轻人的视角？") == (("", "局长"),)

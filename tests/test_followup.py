@@ -42,3 +42,8 @@ def test_english_pronoun_and_pinyin_name() -> None:
 def test_self_contained_questions_are_left_alone() -> None:
     assert resolve("王保来说了什么？", [Turn("夏扬说了什么？")], ENTITIES) == "王保来说了什么？"
     assert resolve("他说了什么？", [], ENTITIES) == "他说了什么？"
+
+
+def test_what_about_a_department_after_a_person_swaps_the_person() -> None:
+    earlier = [Turn("王智明提到的数字化转型具体要做什么？")]
+    assert resolve("那发改委呢？", earlier, ENTITIES) == "发改委提到的数字化转型具体要做什么？"

@@ -66,3 +66,8 @@ def test_which_cities_is_answered_by_sentences_naming_cities() -> None:
     info = analyse("Which two cities does Wang Zhiming benchmark Zhengzhou's industry against?")
     assert fits_type(info, "对标苏州、宁波等地,我市工业存在差距。")
     assert not fits_type(info, "聚焦科技前沿技术,深化产学研合作,提供智力支撑。")
+
+
+def test_which_three_cities_is_a_list_of_cities() -> None:
+    info = analyse("夏扬去了哪三个城市考察？")
+    assert info.kind == "list" and fits_type(info, "此次赴苏州、宁波、成都三地考察。")
