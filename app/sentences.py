@@ -21,6 +21,13 @@ PAIR_MAX_CHARS = 220  # two adjacent sentences may be quoted together up to this
 PAIR_PENALTY = 0.05  # a pair must cover more than its better half to be preferred
 ENGLISH_PASSAGES = 3
 TYPE_BONUS = 0.15
+MIN_CHARS = 9  # shorter spans are fragments ("定域全时的活力。"), not quotable sentences
+# Short sentences whose character 4-grams repeat this much are column-interleaving OCR noise; on
+# the bundled articles the two garbled sentences score 0.17 and 0.21, the most repetitive real one
+# (a 132-character slogan list) 0.15.
+GARBLED_MAX_CHARS = 80
+GARBLED_REPEAT = 0.15
+GARBLED_PENALTY = 0.3
 RANK_PRIOR = 0.1
 # English questions: dense similarity spreads little between sentences, so the people and cities the
 # question names (matched through their pinyin) break the ties.
@@ -97,7 +104,7 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
         text = hit.chunk.text
         sentences = [
             (a, b) for a, b in sentence_spans(text)
-            if b - a >= 6
+            if b - a >= MIN_CHARS
             and (credits_ok if _CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b)
                  or (info.kind == "person" and bool(_INTERVIEW_LINE.match(text[a:b].strip()))))  # "——访…" says who
         ]
@@ -112,6 +119,15 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
 @functools.lru_cache(maxsize=1024)
 def _spelled(name: str) -> list[str]:
     return name_pinyin(name).split() if name else []
+
+
+def garbled(text: str) -> bool:
+    """OCR of interleaved columns: a short sentence made of its own repeated fragments
+    ("…雪萍说,独具特色的场景雪萍说,独具特色的场会…"). Such text is quoted only if nothing else fits."""
+    if len(text) > GARBLED_MAX_CHARS:
+        return False
+    grams = [text[i : i + 4] for i in range(len(text) - 3)]
+    return bool(grams) and 1 - len(set(grams)) / len(grams) >= GARBLED_REPEAT
 
 
 def is_heading(hit: Hit, start: int, end: int) -> bool:
@@ -152,6 +168,6 @@ def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity 
                 bonus += ENGLISH_NAME_BONUS
             if places:
                 bonus += ENGLISH_PLACE_BONUS * sum(p in text for p in places) / len(places)
-        value = support + bonus + RANK_PRIOR / hit.rank - (PAIR_PENALTY if is_pair else 0.0)
+        value = support + bonus + RANK_PRIOR / hit.rank - (PAIR_PENALTY if is_pair else 0.0) - (GARBLED_PENALTY if garbled(text) else 0.0)
         scored.append(Sentence(hit, a, b, support, value))
     return sorted(scored, key=lambda s: -s.score)

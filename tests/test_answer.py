@@ -207,3 +207,14 @@ def test_posts_in_questions() -> None:
     assert posts("市委书记说了什么？") == (("市委", "书记"),)
     assert posts("市长说了什么？") == (("", "市长"),)
     assert posts("哪位局长主张用年轻人的视角？") == (("", "局长"),)
+
+
+def test_garbled_ocr_and_fragments_are_not_quoted_when_a_real_sentence_fits() -> None:
+    from app.sentences import garbled
+
+    noise = "市文化电和旅游局党组书记、局大量雪萍说,独具特色的场景雪萍说,独具特色的场会域全时的场为。"
+    assert garbled(noise) and not garbled("这次跟随代表团到成都学习考察,让我们开阔了视野。")
+    text = f"{noise}定域全时的活力。\n这次跟随代表团到成都学习考察,让我们开阔了视野。"
+    answer = ask("李明说了什么？", [make_hit(text, **LI)])
+    assert "开阔了视野" in answer.citations[0].quote
+    assert all("雪萍说" not in c.quote and c.quote != "定域全时的活力。" for c in answer.citations)
