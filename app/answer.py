@@ -16,7 +16,7 @@ from typing import Protocol
 from app.metadata import ROLES
 from app.qtype import QUESTION_WORD, QuestionInfo, analyse, fits_type, posts
 from app.schema import Answer, Citation, Hit
-from app.sentences import Sentence, Similarity, context, forms, naming_terms, score
+from app.sentences import Sentence, Similarity, context, forms, is_credit_line, naming_terms, score
 from app.text import bigrams, sentence_spans, subwords
 
 # Calibrated on eval/seeds_qa.jsonl (README, "Answers"): any floor on the share of the question's
@@ -277,6 +277,8 @@ def _attributed(sentence: Sentence, n: int, english: bool, first: bool, identity
     named = bool(chunk.speaker and chunk.speaker in quote or chunk.position and chunk.position in quote)
     if identity and chunk.position and chunk.position not in quote:
         named = False
+    if is_credit_line(quote):
+        who = ""  # a byline is the newspaper's, not something the interviewee said
     quoted = quote if _wrapped(quote) else f"“{quote}”"
     if english:
         lead = f"{who} said" if who and not named else ("The article reports" if first else "It adds")

@@ -121,6 +121,11 @@ def _spelled(name: str) -> list[str]:
     return name_pinyin(name).split() if name else []
 
 
+def is_credit_line(text: str) -> bool:
+    """A byline or production credit ("郑州晚报记者 成燕 通讯员 赵翔", "统筹:孙友文 美编:王艳")."""
+    return bool(_CREDIT_LINE.search(text))
+
+
 def garbled(text: str) -> bool:
     """OCR of interleaved columns: a short sentence made of its own repeated fragments
     ("…雪萍说,独具特色的场景雪萍说,独具特色的场会…"). Such text is quoted only if nothing else fits."""

@@ -218,3 +218,10 @@ def test_garbled_ocr_and_fragments_are_not_quoted_when_a_real_sentence_fits() ->
     answer = ask("李明说了什么？", [make_hit(text, **LI)])
     assert "开阔了视野" in answer.citations[0].quote
     assert all("雪萍说" not in c.quote and c.quote != "定域全时的活力。" for c in answer.citations)
+
+
+def test_a_byline_is_not_attributed_to_the_interviewee() -> None:
+    hits = [make_hit("我市将加快建设算力中心。\n测试日报记者 张三 通讯员 李四", **LI)]
+    answer = ask("测试日报的记者是谁？", hits)
+    assert not answer.refused and "张三" in answer.text
+    assert "李明表示" not in answer.text and answer.text.startswith("“测试日报记者 张三")
