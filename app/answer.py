@@ -228,8 +228,9 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     # topic in one and a figure in the other does not say the figure is about the topic.
     parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
     return any(
-        fits_type(info, part) and any(form in part for term in topic for form in forms(term) + subwords(term)) for part in parts
-    )
+        fits_type(info, part) and any(form in part.lower() for term in topic for form in forms(term) + subwords(term))
+        for part in parts
+    )  # terms are lower-cased (gdp, cpi); the text is not
 
 
 def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:

@@ -17,6 +17,7 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 # The unit right after 多少/几 ("多少亿元", "几天", "百分之多少") that a fitting answer must carry.
 _UNIT = re.compile(r"(?:多少|几)(亿元|万元|亿|万|元|平方公里|公里|个|家|名|项|条|年|倍|届|次|天|篇|位|座|人|户|所|座)")
+_SAME_UNIT = {"人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "家": "家|个"}  # ways to count the same things
 _MONEY = re.compile(r"多少钱|多少资金|多少经费|多少奖金|多少投资|金额|how much money", re.I)
 _PERCENT = re.compile(r"百分之多少|百分比|比例是多少|what percentage", re.I)
 NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")
@@ -100,7 +101,8 @@ def specifics(question: str) -> tuple[str, ...]:
             continue
         place = word in cities() or (flag == "ns" and _PLACE_NAME.match(word))
         figure = flag in ("m", "t") and _FIGURE.search(word)
-        if flag in _SPECIFIC_TAGS or place or figure or _ORGANISATION.match(word):
+        organisation = len(word) >= 3 and _ORGANISATION.match(word)  # 主办, 举办 are verbs, not 办 offices
+        if flag in _SPECIFIC_TAGS or place or figure or organisation:
             found.append(word)
     return tuple(dict.fromkeys(found))
 
@@ -117,8 +119,9 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         if info.unit == "元":  # money: 50亿元, 1.5万元, 300元
             return bool(re.search(r"\d\s*(?:余|多)?\s*[千百万亿]*\s*元", sentence))
         if info.unit and info.unit != "个":  # 个 is the general classifier: 八大城市, 三座城市 answer 几个
-            # "10个年头" answers 几年, "3个多月" 几个月
-            return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*(?:个)?(?:多)?\s*{re.escape(info.unit)}", sentence))
+            # "10个年头" answers 几年, "3.71万人" and "1.4万名" 多少人
+            units = _SAME_UNIT.get(info.unit, re.escape(info.unit))
+            return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*[千百万亿]*\s*(?:个)?(?:多)?\s*(?:{units})", sentence))
         return bool(NUMBER.search(sentence))
     if info.kind == "date":
         # "哪天" wants a day, "哪年" a year: "今年4月" answers neither.

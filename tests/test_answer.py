@@ -225,3 +225,10 @@ def test_a_byline_is_not_attributed_to_the_interviewee() -> None:
     answer = ask("测试日报的记者是谁？", hits)
     assert not answer.refused and "张三" in answer.text
     assert "李明表示" not in answer.text and answer.text.startswith("“测试日报记者 张三")
+
+
+def test_a_latin_topic_word_matches_whatever_its_case() -> None:
+    hits = [make_hit(f"第{i}段。香港经济增长,GDP受关注。", rank=i + 1, article=f"a{i}") for i in range(3)]
+    hits.append(make_hit("2021年香港GDP同比增长6.4%。", rank=4, article="a9"))
+    answer = ask("2021年香港GDP增长了多少？", hits)
+    assert not answer.refused and "6.4%" in answer.text

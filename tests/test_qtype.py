@@ -71,3 +71,13 @@ def test_which_cities_is_answered_by_sentences_naming_cities() -> None:
 def test_which_three_cities_is_a_list_of_cities() -> None:
     info = analyse("夏扬去了哪三个城市考察？")
     assert info.kind == "list" and fits_type(info, "此次赴苏州、宁波、成都三地考察。")
+
+
+def test_counts_of_people_in_ten_thousands_and_other_classifiers() -> None:
+    info = analyse("2023年国考计划招录多少人？")
+    assert fits_type(info, "计划招录的3.71万人。") and fits_type(info, "有1.4万名师生志愿者。")
+
+
+def test_a_two_character_verb_ending_in_ban_is_not_an_office() -> None:
+    assert "主办" not in analyse("哪个国家主办了2022年的文化周？").specifics
+    assert "教育局" in analyse("市教育局提出了哪些措施？").specifics
