@@ -30,6 +30,7 @@ SIBLING_RATIO = 0.85  # a further sentence must score this share of the best one
 DUPLICATE_SHARE = 0.6
 
 COMMON_MIN_PASSAGES = 3
+_MARKS = re.compile(r"[\s·•・“”\"'‘’《》「」『』]")
 _DEMONSTRATIVE = re.compile(r"^[这那该此本][一]?[组篇版期位个次些份则]")  # 这组, 这一版, 那位: pointers, not topics
 # Words that frame a question about a figure or date rather than say what it is about.
 FRAME_WORDS = frozenset(
@@ -86,7 +87,12 @@ def choose(info: QuestionInfo, hits: list[Hit], corpus: Corpus, similarity: Simi
         if group and all({id(s) for s in group} != {id(t) for t in g} for g in groups):
             groups.append(group)
     if len(groups) >= 2:
-        picks = [select(info, group)[0] for group in groups[:3]]
+        picks: list[Sentence] = []
+        for group in groups[:3]:
+            pick = select(info, group)[0]
+            # The same sentence can reach two groups (a passage of 商务局相关负责人 is both 商务局's and a 负责人's).
+            if all(_shared(pick.text, p.text) < DUPLICATE_SHARE for p in picks):
+                picks.append(pick)
         return sorted(picks, key=lambda s: (s.hit.rank, s.start))
     if not groups and _ASKS_EACH_SPEAKER.search(info.text):
         picks = each_speaker(info, ranked)
@@ -228,9 +234,14 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     # topic in one and a figure in the other does not say the figure is about the topic.
     parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
     return any(
-        fits_type(info, part) and any(form in part.lower() for term in topic for form in forms(term) + subwords(term))
+        fits_type(info, part) and any(form in _plain(part) for term in topic for form in forms(term) + subwords(term))
         for part in parts
-    )  # terms are lower-cased (gdp, cpi); the text is not
+    )
+
+
+def _plain(text: str) -> str:
+    """Lower case without quotes, dots and spaces: question words (gdp, 醉美夜) match 'GDP', '醉美·夜'."""
+    return _MARKS.sub("", text.lower())
 
 
 def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:

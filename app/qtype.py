@@ -19,8 +19,9 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _UNIT = re.compile(r"(?:多少|几)(亿元|万元|亿|万|元|平方公里|公里|个|家|名|项|条|年|倍|届|次|天|篇|位|座|人|户|所|座)")
 _SAME_UNIT = {"人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "家": "家|个"}  # ways to count the same things
 _MONEY = re.compile(r"多少钱|多少资金|多少经费|多少奖金|多少投资|金额|how much money", re.I)
-_PERCENT = re.compile(r"百分之多少|百分比|比例是多少|what percentage", re.I)
-NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")
+_PERCENT = re.compile(r"百分之多少|百分比|(?:比例|比重|占比|增长率|增速|增幅|涨幅)[^，。？?]{0,8}多少|what percentage", re.I)
+# A figure; digits inside names such as 5G, MU5735 or iPhone 14 are not figures.
+NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?:\.\d+)?(?![A-Za-z\d])\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")
 _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
 _YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)

@@ -38,6 +38,8 @@ _CREDIT_LINE = re.compile(r"记者|通讯员|统筹[:：]|美编[:：]|校对[:�
 _ASKS_CREDITS = re.compile(r"记者|通讯员|统筹|美编|校对|编辑|作者|采写|撰写|署名|reporter|wrote|author|editor|byline", re.I)
 # Headlines and "——访…" lines name a section; they answer only questions about titles.
 _ASKS_TITLE = re.compile(r"标题|题目|栏目|主题|专版|版面|哪一版|那版|篇名|稿子叫|headline|title|column", re.I)
+# "Who is …" (not "who said …") may be answered by the "——访…" line that names the interviewee.
+_ASKS_WHO_IS = re.compile(r"是谁|谁是|叫什么|名字|\bwho (?:is|was|heads)\b|\bhead of\b", re.I)
 _INTERVIEW_LINE = re.compile(r"^[—\-\s]*访")
 _SENTENCE_MARK = re.compile(r"[。！？!?；;，,]")
 
@@ -106,7 +108,7 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
             (a, b) for a, b in sentence_spans(text)
             if b - a >= MIN_CHARS
             and (credits_ok if _CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b)
-                 or (info.kind == "person" and bool(_INTERVIEW_LINE.match(text[a:b].strip()))))  # "——访…" says who
+                 or (bool(_ASKS_WHO_IS.search(info.text)) and bool(_INTERVIEW_LINE.match(text[a:b].strip()))))
         ]
         spans.extend((hit, a, b) for a, b in sentences)
         for (a, b), (c, d) in zip(sentences, [] if info.english else sentences[1:]):

@@ -232,3 +232,13 @@ def test_a_latin_topic_word_matches_whatever_its_case() -> None:
     hits.append(make_hit("2021年香港GDP同比增长6.4%。", rank=4, article="a9"))
     answer = ask("2021年香港GDP增长了多少？", hits)
     assert not answer.refused and "6.4%" in answer.text
+
+
+def test_topic_words_match_across_middle_dots_and_the_same_quote_is_not_repeated() -> None:
+    hits = [
+        make_hit("我市还连续举办3届“醉美·夜郑州”促消费活动。", **WANG),
+        make_hit("其他内容一。", rank=2, article="a2"),
+        make_hit("其他内容二。", rank=3, article="a3"),
+    ]
+    answer = ask("醉美夜郑州办了几届？", hits)
+    assert not answer.refused and "3届" in answer.text

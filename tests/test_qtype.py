@@ -81,3 +81,10 @@ def test_counts_of_people_in_ten_thousands_and_other_classifiers() -> None:
 def test_a_two_character_verb_ending_in_ban_is_not_an_office() -> None:
     assert "主办" not in analyse("哪个国家主办了2022年的文化周？").specifics
     assert "教育局" in analyse("市教育局提出了哪些措施？").specifics
+
+
+def test_digits_in_names_are_not_figures_and_shares_ask_for_percent() -> None:
+    info = analyse("工业增加值的比重要提高到多少？")
+    assert info.unit == "%"
+    figure = analyse("这项投资是多少？")
+    assert not fits_type(figure, "推动5G+人工智能融合应用。") and fits_type(figure, "投资达到1500亿元。")
