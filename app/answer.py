@@ -9,8 +9,9 @@ with the best sentence, attributed to its speaker; when nothing supports an answ
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from app.metadata import ROLES
@@ -110,13 +111,13 @@ def each_speaker(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     """The best quote of each speaker whose sentence mentions the question's topic, best speakers first."""
     if not ranked:
         return []
-    topic = [t for t in info.terms if t not in FRAME_WORDS and t not in ROLES and not t.isdigit() and len(t) >= 2]
+    topic = [t for t in topic_terms(info) if len(t) >= 2]
     picks: dict[str, Sentence] = {}
     for sentence in ranked:
         speaker = sentence.hit.chunk.speaker
         if not speaker or speaker in picks:
             continue
-        if any(form in sentence.text for term in topic for form in forms(term) + subwords(term)):
+        if mentions(sentence.text, topic):
             picks[speaker] = sentence
         if len(picks) >= MAX_SPEAKERS:
             break
@@ -190,7 +191,7 @@ def _shared(a: str, b: str) -> float:
     return len(x & y) / min(len(x), len(y)) if x and y else 0.0
 
 
-def supported(info: QuestionInfo, chosen: list[Sentence], hits: list[Hit] = ()) -> bool:  # type: ignore[assignment]
+def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = ()) -> bool:
     """Whether the chosen sentences support an answer at all."""
     if not chosen:
         return False
@@ -218,12 +219,7 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     if info.english:
         return True  # English terms cannot be looked up in Chinese text; similarity decides instead
     chunk = sentence.hit.chunk
-    where = f"{context(sentence.hit)} {chunk.section_title} {chunk.article_title}"
-    topic = [
-        t for t in info.terms
-        if t not in FRAME_WORDS and not t.isdigit() and not QUESTION_WORD.search(t) and not _DEMONSTRATIVE.match(t)
-        and not any(f in where for f in forms(t))
-    ]
+    topic = topic_terms(info, f"{context(sentence.hit)} {chunk.section_title} {chunk.article_title}")
     if not topic:
         return True
     # Words found in a large share of the passages (郑州, in this coverage) say little about what a
@@ -233,15 +229,24 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     # The figure and the topic must share one sentence: a pair of adjacent sentences that has the
     # topic in one and a figure in the other does not say the figure is about the topic.
     parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
-    return any(
-        fits_type(info, part) and any(form in _plain(part) for term in topic for form in forms(term) + subwords(term))
-        for part in parts
-    )
+    return any(fits_type(info, part) and mentions(part, topic) for part in parts)
 
 
-def _plain(text: str) -> str:
-    """Lower case without quotes, dots and spaces: question words (gdp, 醉美夜) match 'GDP', '醉美·夜'."""
-    return _MARKS.sub("", text.lower())
+def topic_terms(info: QuestionInfo, where: str = "") -> list[str]:
+    """What the question is about: its terms without frame words (目标, 今年), question words (几年),
+    pointers (这组), figures, roles, and names found in `where` (who is asked)."""
+    return [
+        t for t in info.terms
+        if t not in FRAME_WORDS and t not in ROLES and not t.isdigit() and not QUESTION_WORD.search(t)
+        and not _DEMONSTRATIVE.match(t) and not any(f in where for f in forms(t))
+    ]
+
+
+def mentions(text: str, terms: list[str]) -> bool:
+    """Whether text holds one of the terms, their other names or the words inside them, ignoring
+    case, quotes, dots and spaces (gdp and 醉美夜 match 'GDP' and '醉美·夜')."""
+    plain = _MARKS.sub("", text.lower())
+    return any(form in plain for term in terms for form in forms(term) + subwords(term))
 
 
 def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:
