@@ -60,7 +60,7 @@ class SentenceTransformerEmbedder:
             if bert.supported(folder):
                 try:
                     self._light = bert.BertQueryEncoder(folder)
-                except (OSError, ValueError, KeyError) as exc:
+                except Exception as exc:  # noqa: BLE001 - safetensors and tokenizers raise bare Exceptions for bad files
                     raise ModelUnavailable(
                         f"cannot load embedding model {folder_or_id!r}: {exc}",
                         "delete the model folder so it is rebuilt, or set BIAOGAN_EMBED_MODEL to another local folder",

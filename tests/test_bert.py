@@ -39,3 +39,15 @@ def test_a_folder_without_weights_is_not_supported(tmp_path: Path) -> None:
     folder = make_folder(tmp_path / "partial")
     (folder / "model.safetensors").unlink()
     assert not bert.supported(folder)
+
+
+def test_a_damaged_model_folder_is_a_clear_model_error(tmp_path: Path) -> None:
+    from app.embed import SentenceTransformerEmbedder
+    from app.errors import ModelUnavailable
+
+    folder = make_folder(tmp_path / "broken")
+    (folder / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_act": "gelu", "max_position_embeddings": 8,
+                                                     "num_attention_heads": 1, "num_hidden_layers": 1}))
+    (folder / "model.safetensors").write_bytes(b"not a safetensors file" * 4)
+    with pytest.raises(ModelUnavailable, match="cannot load embedding model"):
+        SentenceTransformerEmbedder(str(folder), "test", "query: ", "passage: ")
