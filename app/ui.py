@@ -89,10 +89,11 @@ class ChatHandlers:
         except BiaoganError as exc:
             raise _error(exc) from None
         _release_memory()
-        chat[-1] = {"role": "assistant", "content": answer_markdown(final)}
+        turn = len(answers) + 1
+        chat[-1] = {"role": "assistant", "content": answer_markdown(final, turn)}
         turns = turns + [{"question": final.question, "resolved": final.resolved_question or final.question,
                           "speakers": [c.chunk.speaker for c in final.citations]}]
-        yield chat, source_cards(final), turns, answers + [final], to_markdown(final), ""
+        yield chat, source_cards(final, turn), turns, answers + [final], to_markdown(final), ""
 
     def ask_api(self, question: str, history: list[str] | None = None) -> dict[str, Any]:
         """API: answer a question (earlier questions of the conversation optional) with its citations."""

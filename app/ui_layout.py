@@ -61,8 +61,13 @@ def layout(handlers: Any, examples: list[str]) -> gr.Blocks:
 
         outputs = [chat, sources, turns, answers, briefing, box]
         inputs = [box, chat, turns, answers, article_filter, speaker_filter]
-        # A new question clears the #source-n left in the address bar by the last citation clicked.
-        clear_hash = "(...args) => { history.replaceState(null, '', location.pathname + location.search); return args; }"
+        # A new question clears the #source-… left in the address bar by the last citation clicked.
+        # replaceState alone leaves the clicked card as the :target in Chromium; moving the fragment to
+        # an id no element has (same-document, no history entry, no scroll) clears it first.
+        clear_hash = (
+            "(...args) => { if (location.hash) { const y = window.scrollY; location.replace('#bg-none');"
+            " history.replaceState(null, '', location.pathname + location.search); window.scrollTo(0, y); } return args; }"
+        )
         for trigger in (send.click, box.submit):
             trigger(handlers.respond, inputs, outputs, api_visibility="private", concurrency_id="answer", concurrency_limit=1, js=clear_hash)
         def on_like(data: gr.LikeData, answered: list[Any], note: str) -> str:

@@ -17,21 +17,27 @@ def markdown_literal(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
 
 
-def _link_markers(escaped: str, numbers: set[int]) -> str:
+def card_id(turn: int, n: int) -> str:
+    """The HTML id of citation n of the conversation's turn-th answer. Ids differ between answers, so a
+    citation clicked in one answer never marks (:target) a card of the next."""
+    return f"source-{turn}-{n}"
+
+
+def _link_markers(escaped: str, numbers: set[int], turn: int) -> str:
     """Link the answer's own [n] markers (outside “quotations”) to their cards; quoted text stays as is."""
     out, depth, pos = [], 0, 0
     for match in _MARKER.finditer(escaped):
         segment = escaped[pos : match.start()]
         depth = max(0, depth + segment.count("“") - segment.count("”"))
         n = int(match.group(1))
-        out.append(segment + (f"[\\[{n}\\]](#source-{n})" if depth == 0 and n in numbers else match.group()))
+        out.append(segment + (f"[\\[{n}\\]](#{card_id(turn, n)})" if depth == 0 and n in numbers else match.group()))
         pos = match.end()
     return "".join(out) + escaped[pos:]
 
 
-def answer_markdown(answer: Answer) -> str:
+def answer_markdown(answer: Answer, turn: int = 1) -> str:
     """The answer for the chat: literal text whose [n] markers link to their source cards."""
-    body = _link_markers(markdown_literal(answer.text), {c.n for c in answer.citations})
+    body = _link_markers(markdown_literal(answer.text), {c.n for c in answer.citations}, turn)
     parts = []
     if answer.resolved_question:
         parts.append(f"*理解为：{markdown_literal(answer.resolved_question)}*")
@@ -48,7 +54,7 @@ def _highlighted(citation: Citation) -> str:
     return f"{html.escape(text[:a])}<mark>{html.escape(text[a:b])}</mark>{html.escape(text[b:])}"
 
 
-def source_cards(answer: Answer | None) -> str:
+def source_cards(answer: Answer | None, turn: int = 1) -> str:
     """One card per citation: the quote highlighted inside its passage, headline, date, speaker."""
     if answer is None:
         return "<div class='bg-empty'>提问后，答案引用的原文会显示在这里。</div>"
@@ -61,7 +67,7 @@ def source_cards(answer: Answer | None) -> str:
         who = html.escape(f"{chunk.position}{chunk.speaker}")
         meta = " · ".join(x for x in (html.escape(chunk.newspaper), html.escape(chunk.date or "日期不详"), who) if x)
         cards.append(
-            f"<div class='bg-card' id='source-{citation.n}'>"
+            f"<div class='bg-card' id='{card_id(turn, citation.n)}'>"
             f"<div class='bg-card-n'>[{citation.n}]</div>"
             f"<div class='bg-card-title'>《{html.escape(chunk.article_title)}》</div>"
             f"<div class='bg-card-meta'>{meta}</div>"

@@ -89,9 +89,9 @@ def test_markdown_literal_escapes_html_and_markdown_syntax() -> None:
 def test_answer_markers_link_to_their_source_cards() -> None:
     answer = citation_answer("力争全年新增高新技术企业500家。", "力争全年新增高新技术企业500家。")
     markdown = answer_markdown(answer)
-    assert "(#source-1)" in markdown
+    assert "(#source-1-1)" in markdown
     html = MarkdownIt("commonmark").render(markdown)
-    assert '<a href="#source-1">[1]</a>' in html
+    assert '<a href="#source-1-1">[1]</a>' in html
 
 
 def test_answer_markdown_keeps_document_markup_literal_around_the_links() -> None:
@@ -166,8 +166,8 @@ def respond(handlers: ChatHandlers, question: str, state: tuple[Any, ...] = ([],
 def test_respond_shows_the_answer_its_sources_and_its_briefing(handlers: ChatHandlers) -> None:
     chat, sources, turns, answers, briefing, box = respond(handlers, FIXED_ASSET)
     assert [m["role"] for m in chat] == ["user", "assistant"]
-    assert "7000亿元" in chat[1]["content"] and "(#source-1)" in chat[1]["content"]
-    assert "id='source-1'" in sources and "<mark>" in sources
+    assert "7000亿元" in chat[1]["content"] and "(#source-1-1)" in chat[1]["content"]
+    assert "id='source-1-1'" in sources and "<mark>" in sources
     assert turns == [{"question": FIXED_ASSET, "resolved": FIXED_ASSET, "speakers": [c.chunk.speaker for c in answers[0].citations]}]
     assert len(answers) == 1 and answers[0].question == FIXED_ASSET
     assert "出处" in briefing and "[1]" in briefing

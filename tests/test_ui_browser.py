@@ -191,7 +191,7 @@ def test_a_conversation_on_the_chat_page(server: Server, open_page: Callable[...
     answer = ask(page, FIXED_ASSET)
     expect(answer).to_contain_text("7000亿元")
     expect(answer).to_contain_text("[1]")
-    card = sources.locator("#source-1")
+    card = sources.locator("#source-1-1")
     expect(sources.locator(".bg-heading")).to_have_text("出处")
     expect(card.locator(".bg-card-title")).to_have_text(re.compile(r"^《.+》$"))
     expect(card.locator(".bg-card-meta")).to_contain_text("2023-05-17")
@@ -203,16 +203,17 @@ def test_a_conversation_on_the_chat_page(server: Server, open_page: Callable[...
     page.screenshot(path=str(shots / "question.png"), full_page=True)
 
     # 3. The [1] in the answer is a link to its card: the page stays, the card becomes the :target.
-    answer.locator("a[href='#source-1']").click()
-    expect(page).to_have_url(re.compile(r"#source-1$"))
-    expect(page.locator("#source-1:target")).to_have_count(1)
+    answer.locator("a[href='#source-1-1']").click()
+    expect(page).to_have_url(re.compile(r"#source-1-1$"))
+    expect(page.locator("#source-1-1:target")).to_have_count(1)
     expect(card).to_be_in_viewport()
     assert len(page.context.pages) == 1
 
     # 4. A follow-up is answered as the question it was understood to be.
     answer = ask(page, FOLLOW_UP)
     expect(answer).to_contain_text(re.compile(r"理解为.*商务局"))
-    expect(sources.locator("#source-1 .bg-card-meta")).to_contain_text("商务局")
+    expect(sources.locator("#source-2-1 .bg-card-meta")).to_contain_text("商务局")
+    expect(page.locator(".bg-card:target")).to_have_count(0)  # the earlier click marks none of the new cards
     page.screenshot(path=str(shots / "followup.png"), full_page=True)
 
     # 5. A question the articles do not answer is refused, with the nearest passages offered.
@@ -259,7 +260,7 @@ def test_the_chat_page_on_a_phone(open_page: Callable[..., Page], shots: Path) -
     page = open_page(width, 844, is_mobile=True, has_touch=True)
     answer = ask(page, FIXED_ASSET)
     expect(answer).to_contain_text("7000亿元")
-    expect(page.locator("#bg-sources #source-1")).to_be_visible()
+    expect(page.locator("#bg-sources #source-1-1")).to_be_visible()
     page.screenshot(path=str(shots / "phone.png"), full_page=True)
     for selector in ("#bg-send", "#bg-sources", "#bg-question"):
         box = page.locator(selector).bounding_box()
