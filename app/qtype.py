@@ -73,8 +73,11 @@ def analyse(question: str) -> QuestionInfo:
     # "哪三个城市": the count belongs to the question word, not to what is asked about.
     asked_counts = "".join(_WHICH_N.findall(question))
     terms = [w for w in terms if w not in asked_counts]
-    people = () if english else tuple(dict.fromkeys(w for w, flag in tagged(question) if flag == "nr" and 2 <= len(w) <= 4))
-    return QuestionInfo(question, kind, unit, tuple(dict.fromkeys(terms)), english, () if english else specifics(question), people)
+    if english:
+        return QuestionInfo(question, kind, unit, tuple(dict.fromkeys(terms)), english)
+    tags = tagged(question)  # once: part-of-speech tagging is the costliest step here
+    people = tuple(dict.fromkeys(w for w, flag in tags if flag == "nr" and 2 <= len(w) <= 4))
+    return QuestionInfo(question, kind, unit, tuple(dict.fromkeys(terms)), english, specifics(question, tags), people)
 
 
 _POST = re.compile(
@@ -94,10 +97,10 @@ def posts(question: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-def specifics(question: str) -> tuple[str, ...]:
+def specifics(question: str, tags: list[tuple[str, str]] | None = None) -> tuple[str, ...]:
     """Names, places, organisations, figures and dates in the question ("武汉", "市教育局", "2022年")."""
     found = []
-    for word, flag in tagged(question):
+    for word, flag in tags if tags is not None else tagged(question):
         if len(word) < 2 or QUESTION_WORD.search(word):
             continue
         place = word in cities() or (flag == "ns" and _PLACE_NAME.match(word))

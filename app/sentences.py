@@ -119,8 +119,8 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
 
 
 @functools.lru_cache(maxsize=1024)
-def _spelled(name: str) -> list[str]:
-    return name_pinyin(name).split() if name else []
+def _spelled(name: str) -> tuple[str, ...]:
+    return tuple(name_pinyin(name).split()) if name else ()
 
 
 def is_credit_line(text: str) -> bool:
