@@ -90,7 +90,7 @@ def choose(info: QuestionInfo, hits: list[Hit], corpus: Corpus, similarity: Simi
     if len(groups) >= 2:
         picks: list[Sentence] = []
         for group in groups[:3]:
-            pick = select(info, group)[0]
+            pick = lead(info, group)  # the group's best quote, not the first of its siblings in source order
             # The same sentence can reach two groups (a passage of 商务局相关负责人 is both 商务局's and a 负责人's).
             if all(_shared(pick.text, p.text) < DUPLICATE_SHARE for p in picks):
                 picks.append(pick)
@@ -163,14 +163,7 @@ def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     points = enumerated(info, ranked) if info.kind == "list" else []
     if points:
         return points
-    typed = [s for s in ranked if fits_type(info, s.text)]
-    if info.kind == "number":
-        # Only a figure about what was asked answers a figure question (see supported): lead with the
-        # best such sentence whatever outscores it, rather than refuse because it ranked lower.
-        typed = [s for s in typed if on_topic(info, s)]
-        best = typed[0] if typed else ranked[0]
-    else:
-        best = typed[0] if typed and typed[0].score >= SIBLING_RATIO * ranked[0].score else ranked[0]
+    best = lead(info, ranked)
     chosen = [best]
     limit = MAX_SENTENCES.get(info.kind, 1)
     for sentence in ranked:
@@ -179,6 +172,17 @@ def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
         if all(not _overlap(sentence, c) and _shared(sentence.text, c.text) < DUPLICATE_SHARE for c in chosen):
             chosen.append(sentence)
     return sorted(chosen, key=lambda s: (s.hit.rank, s.start)) if len(chosen) > 1 else chosen
+
+
+def lead(info: QuestionInfo, ranked: list[Sentence]) -> Sentence:
+    """The quote that answers best: the best-scoring one, or a close one holding what the question asks for."""
+    typed = [s for s in ranked if fits_type(info, s.text)]
+    if info.kind == "number":
+        # Only a figure about what was asked answers a figure question (see supported): lead with the
+        # best such sentence whatever outscores it, rather than refuse because it ranked lower.
+        typed = [s for s in typed if on_topic(info, s)]
+        return typed[0] if typed else ranked[0]
+    return typed[0] if typed and typed[0].score >= SIBLING_RATIO * ranked[0].score else ranked[0]
 
 
 def _overlap(a: Sentence, b: Sentence) -> bool:
