@@ -41,6 +41,7 @@ _ASKS_TITLE = re.compile(r"标题|题目|栏目|主题|专版|版面|哪一版|�
 # "Who is …" (not "who said …") may be answered by the "——访…" line that names the interviewee.
 _ASKS_WHO_IS = re.compile(r"是谁|谁是|叫什么|名字|\bwho (?:is|was|heads)\b|\bhead of\b", re.I)
 _INTERVIEW_LINE = re.compile(r"^[—\-\s]*访")
+_CLOSERS = "”’\"'」』）)"
 _SENTENCE_MARK = re.compile(r"[。！？!?；;，,]")
 
 
@@ -167,7 +168,8 @@ def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity 
     asked = " " + re.sub(r"[^a-z]+", " ", info.text.lower()) + " "
     scored = []
     for (hit, a, b), text, support in zip(spans, texts, supports):
-        is_pair = any(c in "。！？!?；;\n" for c in text[:-1]) and (hit.chunk.id, a) in singles
+        # (A quote that ends 。” is one sentence: the full stop inside the closing quote is its end.)
+        is_pair = any(c in "。！？!?；;\n" for c in text.rstrip(_CLOSERS)[:-1]) and (hit.chunk.id, a) in singles
         bonus = TYPE_BONUS if fits_type(info, text) else 0.0
         if info.english:
             spelled = _spelled(hit.chunk.speaker)

@@ -58,6 +58,17 @@ def test_question_naming_two_speakers_gets_a_quote_from_each() -> None:
     assert {c.chunk.speaker for c in answer.citations} == {"李明", "王芳"}
 
 
+def test_each_named_speaker_gets_their_best_quote_not_their_first() -> None:
+    hits = [
+        make_hit("对标深圳、杭州,我市科技投入存在差距。对标深圳,科技局首先要学习创新生态经验,建设算力中心。", **LI),
+        make_hit("商务局将打造夜经济场景,做强消费品牌。对标深圳,商务局看重开放平台经验。", rank=2, **WANG),
+    ]
+    answer = ask("对标深圳，科技局和商务局各自看重深圳哪方面经验？", hits)
+    quotes = [c.quote for c in answer.citations]
+    assert any("创新生态经验" in q for q in quotes) and any("开放平台经验" in q for q in quotes)
+    assert not any("存在差距" in q for q in quotes)
+
+
 def test_bylines_answer_only_questions_about_reporters() -> None:
     hits = [make_hit("我市将加快建设算力中心。\n测试日报记者 张三", **LI)]
     assert "张三" not in ask("李明对算力中心怎么说？", hits).text
@@ -242,3 +253,14 @@ def test_topic_words_match_across_middle_dots_and_the_same_quote_is_not_repeated
     ]
     answer = ask("醉美夜郑州办了几届？", hits)
     assert not answer.refused and "3届" in answer.text
+
+
+def test_a_quoted_sentence_ending_in_a_full_stop_is_one_sentence_not_a_pair() -> None:
+    from app.qtype import analyse
+    from app.sentences import score
+
+    quoted = make_hit("“在科技城,我认识了很多外省青年。”", article="a1")
+    plain = make_hit("在科技城,我认识了很多外省青年。", article="a2")
+    ranked = score(analyse("在科技城认识了什么样的人？"), [quoted, plain], LocalCorpus([quoted.chunk.text, plain.chunk.text]).idf)
+    by_article = {s.hit.chunk.article_id: s.score for s in ranked}
+    assert by_article["a1"] == by_article["a2"]
