@@ -17,7 +17,7 @@ from typing import Protocol
 from app.metadata import ROLES
 from app.qtype import QUESTION_WORD, QuestionInfo, analyse, fits_type, posts
 from app.schema import Answer, Citation, Hit
-from app.sentences import Sentence, Similarity, context, forms, is_credit_line, naming_terms, score
+from app.sentences import Sentence, Similarity, context, forms, is_credit_line, named_groups, score
 from app.text import bigrams, sentence_spans, subwords
 
 # Calibrated on eval/seeds_qa.jsonl (README, "Answers"): any floor on the share of the question's
@@ -81,12 +81,7 @@ def choose(info: QuestionInfo, hits: list[Hit], corpus: Corpus, similarity: Simi
     """Quotes for the answer. A question naming speakers or departments is answered from their passages;
     naming several ("文旅局和商务局各有什么打算") gets the best quote of each."""
     ranked = score(info, hits, corpus.idf, similarity)
-    names = naming_terms(info, hits)
-    groups = []
-    for name in names:
-        group = [s for s in ranked if any(form in context(s.hit) for form in forms(name))]
-        if group and all({id(s) for s in group} != {id(t) for t in g} for g in groups):
-            groups.append(group)
+    groups = [group for ids in named_groups(info.text, hits) if (group := [s for s in ranked if s.hit.chunk.id in ids])]
     if len(groups) >= 2:
         picks: list[Sentence] = []
         for group in groups[:3]:

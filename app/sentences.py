@@ -82,16 +82,33 @@ def coverage(info: QuestionInfo, text: str, where: str, idf: Idf) -> float:
     return found / total
 
 
-def naming_terms(info: QuestionInfo, hits: list[Hit]) -> list[str]:
-    """Question terms that name a speaker or department of some passages but not of all of them."""
-    names = []
-    for term in info.terms:
-        if term in ROLES or len(term) < 2:
-            continue
-        matching = [h for h in hits if any(form in context(h) for form in forms(term))]
-        if matching and len(matching) < len(hits):
-            names.append(term)
-    return names
+def named_groups(question: str, hits: list[Hit]) -> list[set[str]]:
+    """The passages of each person and department the question names (by name, alias or, in English,
+    pinyin), in the order it names them. A department is left out when a person of it is named
+    ("工信局局长王智明"), and a name is kept only if it singles out some of the passages, not all."""
+    from app.followup import Entities  # the same recogniser resolves follow-up questions
+
+    entities = Entities.from_chunks([h.chunk for h in hits])
+    found = entities.find(question)
+    people = found["person"]
+    departments = list(dict.fromkeys(entities.departments[alias] for alias in found["department"]))
+    departments = [d for d in departments if not any(entities.people.get(p) == d for p in people)]
+    lowered = question.lower()
+
+    def where(name: str) -> int:
+        spots = [i for i in (question.find(name), lowered.find(name_pinyin(name).lower())) if i >= 0]
+        spots += [question.find(a) for a, d in entities.departments.items() if d == name and a in question]
+        return min(spots, default=len(question))
+
+    groups: list[set[str]] = []
+    for name in sorted(people + departments, key=where):
+        if name in people:
+            ids = {h.chunk.id for h in hits if h.chunk.speaker == name}
+        else:
+            ids = {h.chunk.id for h in hits if h.chunk.department == name}
+        if ids and len(ids) < len(hits) and ids not in groups:
+            groups.append(ids)
+    return groups
 
 
 def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]]:

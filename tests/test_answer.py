@@ -264,3 +264,26 @@ def test_a_quoted_sentence_ending_in_a_full_stop_is_one_sentence_not_a_pair() ->
     ranked = score(analyse("在科技城认识了什么样的人？"), [quoted, plain], LocalCorpus([quoted.chunk.text, plain.chunk.text]).idf)
     by_article = {s.hit.chunk.article_id: s.score for s in ranked}
     assert by_article["a1"] == by_article["a2"]
+
+
+def test_a_topic_word_inside_a_department_name_does_not_make_a_second_speaker() -> None:
+    yan = {"speaker": "严波", "position": "市委政研室主任", "department": "市委政研室"}
+    jing = {"speaker": "景雪萍", "position": "市文化广电和旅游局局长", "department": "市文化广电和旅游局"}
+    hits = [
+        make_hit("以国际一流标准抓好地标商圈、博物馆、剧场等文化设施建设。", **yan),
+        make_hit("文化系统将高标准建设文旅休闲街区、文化街区。", rank=2, **jing),
+        make_hit("严波表示,要推动文化与城市发展有机融合。", rank=3, article="a2", **yan),
+    ]
+    answer = ask("严波说要建设哪些文化设施？", hits)
+    assert not answer.refused and {c.chunk.speaker for c in answer.citations} == {"严波"}
+
+
+def test_an_english_question_naming_two_people_in_pinyin_gets_a_quote_from_each() -> None:
+    hits = [
+        make_hit("文旅局将打造一批休闲街区。", article="a2"),
+        make_hit("科技局将建设算力中心,推动人工智能发展。", rank=2, **LI),
+        make_hit("商务局将打造夜经济场景,做强消费品牌。", rank=3, **WANG),
+    ]
+    similarity = lambda question, texts: np.full(len(texts), 0.8)  # noqa: E731 - every sentence equally close
+    answer = ask("What do Li Ming and Wang Fang each plan?", hits, similarity)
+    assert {c.chunk.speaker for c in answer.citations} == {"李明", "王芳"}
