@@ -164,6 +164,8 @@ def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     for sentence in ranked:
         if len(chosen) >= limit or sentence.score < SIBLING_RATIO * best.score:
             break
+        if info.kind == "number" and not (fits_type(info, sentence.text) and on_topic(info, sentence)):
+            continue  # a figure question's further quotes give figures about it too
         if all(not _overlap(sentence, c) and _shared(sentence.text, c.text) < DUPLICATE_SHARE for c in chosen):
             chosen.append(sentence)
     return sorted(chosen, key=lambda s: (s.hit.rank, s.start)) if len(chosen) > 1 else chosen

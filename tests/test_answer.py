@@ -287,3 +287,12 @@ def test_an_english_question_naming_two_people_in_pinyin_gets_a_quote_from_each(
     similarity = lambda question, texts: np.full(len(texts), 0.8)  # noqa: E731 - every sentence equally close
     answer = ask("What do Li Ming and Wang Fang each plan?", hits, similarity)
     assert {c.chunk.speaker for c in answer.citations} == {"李明", "王芳"}
+
+
+def test_a_figure_question_adds_only_quotes_with_a_figure_about_it() -> None:
+    hits = [
+        make_hit("今年提出的三项目标,商务局都完成了。", **WANG),
+        make_hit("外贸进出口总额力争达到5000亿元。", rank=2, **WANG),
+    ]
+    answer = ask("商务局今年提出的外贸目标是多少？", hits)
+    assert [c.quote for c in answer.citations] == ["外贸进出口总额力争达到5000亿元。"]
