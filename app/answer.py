@@ -18,7 +18,7 @@ from app.metadata import ROLES
 from app.qtype import QUESTION_WORD, QuestionInfo, analyse, fits_type, posts
 from app.schema import Answer, Citation, Hit
 from app.sentences import Sentence, Similarity, context, forms, is_credit_line, named_groups, score
-from app.text import bigrams, sentence_spans, subwords
+from app.text import bigrams, sentence_spans, subwords, words
 
 # Calibrated on eval/seeds_qa.jsonl (README, "Answers"): any floor on the share of the question's
 # weighted terms a quote covers refused more answerable questions than unanswerable ones, so it is
@@ -94,7 +94,67 @@ def choose(info: QuestionInfo, hits: list[Hit], corpus: Corpus, similarity: Simi
         picks = each_speaker(info, ranked)
         if len(picks) >= 2:
             return picks
-    return select(info, groups[0] if groups else ranked)
+    chosen = select(info, groups[0] if groups else ranked)
+    return each_part(info, groups[0] if groups else ranked, chosen)
+
+
+# "新兴产业、传统优势产业、未来产业各有几个": an enumeration in a question that asks about each item.
+_ASKS_EACH = re.compile(r"各|分别")
+_ITEM_SEPARATOR = re.compile(r"、|以及|和|与|及")
+_CLAUSE = re.compile(r"[，,。？?！!；;：:]")
+_LEAD_IN = re.compile(r"^.*[的说在对把将从给向]")  # "工信局负责人说的新兴产业" -> 新兴产业
+_TAIL = re.compile(r"(?:各|分别|都|的|是|有|要).*$")  # "未来产业各有几个" -> 未来产业
+MAX_PARTS = 4
+
+
+def parts(info: QuestionInfo) -> list[list[str]]:
+    """The content words of each item a question enumerates and asks about one by one ("A、B和C各…");
+    [] when it asks about one thing."""
+    if not _ASKS_EACH.search(info.text):
+        return []
+    for clause in _CLAUSE.split(info.text):
+        items = _ITEM_SEPARATOR.split(clause)
+        if len(items) < 2 or not _ASKS_EACH.search(clause):
+            continue
+        items[0] = _LEAD_IN.sub("", items[0])
+        items[-1] = _TAIL.sub("", items[-1])
+        found = [[w for w in words(item) if len(w) >= 2 and w not in FRAME_WORDS and not QUESTION_WORD.search(w)] for item in items]
+        if all(found) and len(found) <= MAX_PARTS:
+            return found
+    return []
+
+
+def each_part(info: QuestionInfo, ranked: list[Sentence], chosen: list[Sentence]) -> list[Sentence]:
+    """The chosen quotes plus, for each enumerated item none of them mentions, the best quote that does
+    (for a figure question, one giving a figure about it)."""
+    items = parts(info)
+    if not items:
+        return chosen
+
+    def answers(sentence: Sentence, item: list[str]) -> bool:
+        return _figure_of(info, sentence, item) if info.kind == "number" else _holds(sentence, item)
+
+    picks = list(chosen)
+    for item in items:
+        if any(answers(s, item) for s in picks):
+            continue
+        pick = next((s for s in ranked if answers(s, item) and not any(_overlap(s, p) for p in picks)), None)
+        if pick is not None:
+            picks.append(pick)
+    return sorted(picks, key=lambda s: (s.hit.rank, s.start)) if len(picks) > len(chosen) else chosen
+
+
+def _figure_of(info: QuestionInfo, sentence: Sentence, item: list[str]) -> bool:
+    """Whether one sentence of the quote gives a figure and names the item ("6个未来产业")."""
+    text = sentence.text
+    spans = sentence_spans(text) or [(0, len(text))]
+    return any(fits_type(info, text[a:b]) and _holds(replace(sentence, end=sentence.start + b, start=sentence.start + a), item) for a, b in spans)
+
+
+def _holds(sentence: Sentence, item: list[str]) -> bool:
+    """Whether a quote (with its speaker's post) mentions every word of an item."""
+    text = _MARKS.sub("", f"{sentence.text}{context(sentence.hit)}".lower())
+    return all(any(form.lower() in text for form in forms(word)) for word in item)
 
 
 # "几位受访者都谈到了街区建设，分别怎么说" asks for what each speaker who mentions a topic said.

@@ -296,3 +296,24 @@ def test_a_figure_question_adds_only_quotes_with_a_figure_about_it() -> None:
     ]
     answer = ask("商务局今年提出的外贸目标是多少？", hits)
     assert [c.quote for c in answer.citations] == ["外贸进出口总额力争达到5000亿元。"]
+
+
+def test_each_item_a_question_enumerates_gets_a_quote_with_its_figure() -> None:
+    text = (
+        "我市将着力发展新材料等5个新兴产业;围绕耐材建材等6个传统优势产业,实施转型。"
+        "前瞻布局未来产业和新兴产业。聚焦13条产业链,补链强链。"
+        "重点布局氢能与储能等6个未来产业,建设先导区。"
+    )
+    answer = ask("新兴产业、传统优势产业、未来产业各有几个？", [make_hit(text, **LI)])
+    assert not answer.refused
+    assert all(fact in answer.text for fact in ("5个新兴产业", "6个传统优势产业", "6个未来产业"))
+    assert "13条" not in answer.text  # a figure next to the item's name, not one about something else
+
+
+def test_parts_are_the_items_of_an_enumeration_asked_about_one_by_one() -> None:
+    from app.answer import parts
+    from app.qtype import analyse
+
+    assert parts(analyse("工信局负责人说的新兴产业、传统优势产业、未来产业各有几个？")) == [["新兴产业"], ["传统", "优势产业"], ["未来产业"]]
+    assert parts(analyse("工业投资和基础设施投资的目标分别是多少？")) == [["工业", "投资"], ["基础设施", "投资"]]
+    assert parts(analyse("新兴产业和未来产业有哪些？")) == []  # not asked about one by one
