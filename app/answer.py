@@ -15,9 +15,9 @@ from dataclasses import replace
 from typing import Protocol
 
 from app.metadata import ROLES
-from app.qtype import QUESTION_WORD, QuestionInfo, analyse, fits_type, posts
+from app.qtype import DATE_TERM, QUESTION_WORD, QuestionInfo, analyse, fits_type, posts
 from app.schema import Answer, Citation, Hit
-from app.sentences import Sentence, Similarity, context, forms, is_credit_line, named_groups, score
+from app.sentences import Sentence, Similarity, context, forms, fits, is_credit_line, named_groups, score, titled
 from app.text import bigrams, sentence_spans, subwords, words
 
 # Calibrated on eval/seeds_qa.jsonl (README, "Answers"): any floor on the share of the question's
@@ -226,6 +226,8 @@ def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
             break
         if info.kind == "number" and not (fits_type(info, sentence.text) and on_topic(info, sentence)):
             continue  # a figure question's further quotes give figures about it too
+        if titled(info, best) and not titled(info, sentence):
+            continue  # and a title question's give titles
         if all(not _overlap(sentence, c) and _shared(sentence.text, c.text) < DUPLICATE_SHARE for c in chosen):
             chosen.append(sentence)
     return sorted(chosen, key=lambda s: (s.hit.rank, s.start)) if len(chosen) > 1 else chosen
@@ -233,7 +235,7 @@ def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
 
 def lead(info: QuestionInfo, ranked: list[Sentence]) -> Sentence:
     """The quote that answers best: the best-scoring one, or a close one holding what the question asks for."""
-    typed = [s for s in ranked if fits_type(info, s.text)]
+    typed = [s for s in ranked if fits(info, s.hit, s.start, s.end)]
     if info.kind == "number":
         # Only a figure about what was asked answers a figure question (see supported): lead with the
         # best such sentence whatever outscores it, rather than refuse because it ranked lower.
@@ -295,10 +297,10 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
 
 def topic_terms(info: QuestionInfo, where: str = "") -> list[str]:
     """What the question is about: its terms without frame words (目标, 今年), question words (几年),
-    pointers (这组), figures, roles, and names found in `where` (who is asked)."""
+    pointers (这组), figures and dates, roles, and names found in `where` (who is asked)."""
     return [
         t for t in info.terms
-        if t not in FRAME_WORDS and t not in ROLES and not t.isdigit() and not QUESTION_WORD.search(t)
+        if t not in FRAME_WORDS and t not in ROLES and not t.isdigit() and not DATE_TERM.fullmatch(t) and not QUESTION_WORD.search(t)
         and not _DEMONSTRATIVE.match(t) and not any(f in where for f in forms(t))
     ]
 

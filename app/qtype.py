@@ -26,6 +26,7 @@ _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
 _YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)
 _ASKS_YEAR = re.compile(r"哪年|哪一年|which year|what year", re.I)
+DATE_TERM = re.compile(r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}\s*年\s*\d{1,2}\s*月")
 DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|今年\d{1,2}月|\d{4}-\d{2}-\d{2}")
 
 
@@ -73,6 +74,11 @@ def analyse(question: str) -> QuestionInfo:
     # "哪三个城市": the count belongs to the question word, not to what is asked about.
     asked_counts = "".join(_WHICH_N.findall(question))
     terms = [w for w in terms if w not in asked_counts]
+    # A date is one term: "5月17日" is not a 5 and a 17 that any figure could match.
+    dates = [m.group(0).replace(" ", "") for m in DATE_TERM.finditer(question)]
+    if dates:
+        pieces = {p for d in dates for p in re.findall(r"\d+", d)}
+        terms = [w for w in terms if w not in pieces] + dates
     if english:
         return QuestionInfo(question, kind, unit, tuple(dict.fromkeys(terms)), english)
     tags = tagged(question)  # once: part-of-speech tagging is the costliest step here
@@ -99,9 +105,10 @@ def posts(question: str) -> tuple[tuple[str, str], ...]:
 
 def specifics(question: str, tags: list[tuple[str, str]] | None = None) -> tuple[str, ...]:
     """Names, places, organisations, figures and dates in the question ("武汉", "市教育局", "2022年")."""
-    found = []
+    found = [m.group(0).replace(" ", "") for m in DATE_TERM.finditer(question)]  # a date is one fact
+    dates = list(found)
     for word, flag in tags if tags is not None else tagged(question):
-        if len(word) < 2 or QUESTION_WORD.search(word):
+        if len(word) < 2 or QUESTION_WORD.search(word) or any(word in date for date in dates):
             continue
         place = word in cities() or (flag == "ns" and _PLACE_NAME.match(word))
         figure = flag in ("m", "t") and _FIGURE.search(word)

@@ -38,6 +38,27 @@ _CREDIT_LINE = re.compile(r"记者|通讯员|统筹[:：]|美编[:：]|校对[:�
 _ASKS_CREDITS = re.compile(r"记者|通讯员|统筹|美编|校对|编辑|作者|采写|撰写|署名|reporter|wrote|author|editor|byline", re.I)
 # Headlines and "——访…" lines name a section; they answer only questions about titles.
 _ASKS_TITLE = re.compile(r"标题|题目|栏目|主题|专版|版面|哪一版|那版|篇名|稿子叫|headline|title|column", re.I)
+# Asking for a name of a text (题目, 栏目), not for what it is about (主题 may be either).
+_ASKS_NAME_OF_TEXT = re.compile(r"标题|题目|篇名|栏目|headline|title", re.I)
+
+
+def titled(info: QuestionInfo, sentence: "Sentence") -> bool:
+    """Whether a quote gives the name of a text asked for: a headline line or a 《title》."""
+    return bool(_ASKS_NAME_OF_TEXT.search(info.text)) and _is_title(sentence.hit, sentence.start, sentence.end)
+
+
+def _is_title(hit: Hit, start: int, end: int) -> bool:
+    return "《" in hit.chunk.text[start:end] or is_heading(hit, start, end)
+
+
+def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
+    """Whether a quote holds what the question asks for: a figure, a date, items, … or, for a question
+    asking what a text is called, a title."""
+    if _ASKS_NAME_OF_TEXT.search(info.text) and not _is_title(hit, start, end):
+        return False
+    return fits_type(info, hit.chunk.text[start:end])
+
+
 # "Who is …" (not "who said …") may be answered by the "——访…" line that names the interviewee.
 _ASKS_WHO_IS = re.compile(r"是谁|谁是|叫什么|名字|\bwho (?:is|was|heads)\b|\bhead of\b", re.I)
 _INTERVIEW_LINE = re.compile(r"^[—\-\s]*访")
@@ -70,6 +91,19 @@ def context(hit: Hit) -> str:
     """Who speaks in a passage: position, name, department (counted as part of every sentence)."""
     chunk = hit.chunk
     return f"{chunk.position}{chunk.speaker} {chunk.department}"
+
+
+def dated(hit: Hit) -> str:
+    """The passage's date as questions write it, so "5月17日那版" is covered by every passage of that day."""
+    return date_forms(hit.chunk.date)
+
+
+def date_forms(date: str | None) -> str:
+    """An ISO date as questions write it: "2023-05-17" -> "2023年5月17日 5月17号 2023年5月"."""
+    if not date or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        return ""
+    year, month, day = (int(part) for part in date.split("-"))
+    return f"{year}年{month}月{day}日 {month}月{day}号 {year}年{month}月"
 
 
 def coverage(info: QuestionInfo, text: str, where: str, idf: Idf) -> float:
@@ -179,7 +213,7 @@ def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity 
     if info.english and similarity is not None:
         supports = [float(s) for s in similarity(info.text, texts)]
     else:
-        supports = [coverage(info, text, context(hit), idf) for (hit, _, _), text in zip(spans, texts)]
+        supports = [coverage(info, text, f"{context(hit)} {dated(hit)}", idf) for (hit, _, _), text in zip(spans, texts)]
     singles = {(hit.chunk.id, a) for hit, a, b in spans}
     places = english_places(info.text) if info.english else ()
     asked = " " + re.sub(r"[^a-z]+", " ", info.text.lower()) + " "
@@ -187,7 +221,7 @@ def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity 
     for (hit, a, b), text, support in zip(spans, texts, supports):
         # (A quote that ends 。” is one sentence: the full stop inside the closing quote is its end.)
         is_pair = any(c in "。！？!?；;\n" for c in text.rstrip(_CLOSERS)[:-1]) and (hit.chunk.id, a) in singles
-        bonus = TYPE_BONUS if fits_type(info, text) else 0.0
+        bonus = TYPE_BONUS if fits(info, hit, a, b) else 0.0
         if info.english:
             spelled = _spelled(hit.chunk.speaker)
             if spelled and (f" {spelled[0]} {spelled[1]} " in asked or f" {spelled[2]} " in asked):

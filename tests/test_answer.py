@@ -317,3 +317,27 @@ def test_parts_are_the_items_of_an_enumeration_asked_about_one_by_one() -> None:
     assert parts(analyse("工信局负责人说的新兴产业、传统优势产业、未来产业各有几个？")) == [["新兴产业"], ["传统", "优势产业"], ["未来产业"]]
     assert parts(analyse("工业投资和基础设施投资的目标分别是多少？")) == [["工业", "投资"], ["基础设施", "投资"]]
     assert parts(analyse("新兴产业和未来产业有哪些？")) == []  # not asked about one by one
+
+
+def test_a_title_question_quotes_titles_only() -> None:
+    hits = [
+        make_hit("第二篇《魅力广州:打造先进制造业集群》,介绍广州的实践。", article="a1"),
+        make_hit("该系列报道第二篇关于广州的报道刊发后,引发强烈反响。", rank=2, article="a2"),
+    ]
+    answer = ask("系列报道第二篇写广州的那篇，题目是什么？", hits)
+    assert [c.chunk.article_id for c in answer.citations] == ["a1"]
+
+
+def test_a_date_in_the_question_is_matched_by_the_passages_of_that_day() -> None:
+    from dataclasses import replace
+
+    other_day = make_hit("商务局将着力打造夜经济场景。", article="a1", **WANG)
+    that_day = make_hit("商务局将打造一批特色商业街区。", rank=2, article="a2", **WANG)
+    that_day = replace(that_day, chunk=replace(that_day.chunk, date="2023-05-17"))
+    other_day = replace(other_day, chunk=replace(other_day.chunk, date="2023-06-01"))
+    from app.qtype import analyse
+    from app.sentences import score
+
+    hits = [other_day, that_day]
+    ranked = score(analyse("5月17日那版里商务局打算打造什么？"), hits, LocalCorpus([h.chunk.text for h in hits]).idf)
+    assert ranked[0].hit.chunk.article_id == "a2"

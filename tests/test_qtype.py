@@ -88,3 +88,9 @@ def test_digits_in_names_are_not_figures_and_shares_ask_for_percent() -> None:
     assert info.unit == "%"
     figure = analyse("这项投资是多少？")
     assert not fits_type(figure, "推动5G+人工智能融合应用。") and fits_type(figure, "投资达到1500亿元。")
+
+
+def test_a_date_is_one_term_not_figures() -> None:
+    assert analyse("5月17日那个版面的栏目叫什么？").terms[-1] == "5月17日"
+    assert "5" not in analyse("5月17日那个版面的栏目叫什么？").terms
+    assert "2023年5月17日" in analyse("2023年5月17日的报纸讲了什么？").terms

@@ -103,3 +103,14 @@ def test_a_question_naming_departments_is_answered_from_each_of_them(hash_settin
     departments = {h.chunk.department for h in hits}
     assert any("文化广电和旅游局" in d for d in departments) and any("商务局" in d for d in departments)
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1)) and len({h.chunk.id for h in hits}) == len(hits)
+
+
+def test_a_date_is_known_from_the_articles_dates_and_one_nobody_published_on_is_refused(hash_settings) -> None:  # type: ignore[no-untyped-def]
+    from app.pipeline import load_pipeline
+
+    pipeline = load_pipeline(hash_settings)
+    dates = {c.date for c in pipeline.index.chunks if c.date}
+    assert "2023-05-17" in dates
+    assert pipeline.has("5月17号") and pipeline.has("2023年5月17日")  # written unlike any article text
+    answer = pipeline.ask("6月3日那版里商务局说了什么？")
+    assert answer.refused and "6月3日" in answer.text.splitlines()[0]
