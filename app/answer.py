@@ -28,6 +28,10 @@ MIN_SUPPORT = 0.0
 MIN_SIMILARITY_EN = 0.70
 MAX_SENTENCES = {"list": 3, "general": 2, "number": 2}
 SIBLING_RATIO = 0.85  # a further sentence must score this share of the best one (calibrated: README)
+# ... and cover this share of what the best one covers (Chinese; English support is a cosine). Every
+# value from 0.7 to 0.9 gave the same answers on both question sets: precision 0.890 -> 0.897 on the
+# seed set, 0.907 -> 0.917 held out, accuracy unchanged; 0.6 and below changed nothing.
+SIBLING_SUPPORT = 0.8
 DUPLICATE_SHARE = 0.6
 
 COMMON_MIN_PASSAGES = 3
@@ -224,6 +228,8 @@ def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     for sentence in ranked:
         if len(chosen) >= limit or sentence.score < SIBLING_RATIO * best.score:
             break
+        if not info.english and sentence.support < SIBLING_SUPPORT * best.support:
+            continue  # close on score through its type and rank, but covers less of the question
         if info.kind == "number" and not (fits_type(info, sentence.text) and on_topic(info, sentence)):
             continue  # a figure question's further quotes give figures about it too
         if titled(info, best) and not titled(info, sentence):

@@ -341,3 +341,18 @@ def test_a_date_in_the_question_is_matched_by_the_passages_of_that_day() -> None
     hits = [other_day, that_day]
     ranked = score(analyse("5月17日那版里商务局打算打造什么？"), hits, LocalCorpus([h.chunk.text for h in hits]).idf)
     assert ranked[0].hit.chunk.article_id == "a2"
+
+
+def test_a_further_quote_must_cover_most_of_what_the_best_one_covers() -> None:
+    from app.answer import select
+    from app.qtype import analyse
+    from app.sentences import Sentence
+
+    hit = make_hit("聚焦数字经济,大力发展新材料、新能源等新兴产业。推动人工智能、区块链融合发展。", **LI)
+    cut = hit.chunk.text.index("。") + 1
+    best = Sentence(hit, 0, cut, support=0.5, score=0.75)
+    close = Sentence(hit, cut, len(hit.chunk.text), support=0.45, score=0.70)  # covers 90% of what best does
+    helped = Sentence(hit, cut, len(hit.chunk.text), support=0.3, score=0.70)  # close only through its bonuses
+    info = analyse("要聚焦数字经济发展哪些新兴产业？")
+    assert select(info, [best, close]) == [best, close]
+    assert select(info, [best, helped]) == [best]
