@@ -149,7 +149,7 @@ def answer_row(pipeline, q: Question, locator: EvidenceLocator, k: int = 5) -> d
     history: list[Turn] = []
     for turn in q.turns[:-1]:
         earlier = pipeline.ask(turn, history=history, k=k)
-        history.append(Turn(turn, earlier.resolved_question or turn, tuple(c.chunk.speaker for c in earlier.citations)))
+        history.append(Turn.of(earlier))
     started = time.perf_counter()
     answer = pipeline.ask(q.question, history=history, k=k)
     elapsed = (time.perf_counter() - started) * 1000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from app.schema import Chunk
+from app.schema import Answer, Chunk
 from app.text import cities, name_pinyin, synonyms, words
 
 _PRONOUN = re.compile(r"他们|她们|他|她|该局|该负责人|这位|那位|对方|\b(?:he|she|him|her|his|they|them|their)\b", re.I)
@@ -25,6 +25,11 @@ class Turn:
     @property
     def text(self) -> str:
         return self.resolved or self.question
+
+    @classmethod
+    def of(cls, answer: Answer) -> Turn:
+        """The turn an answer ends."""
+        return cls(answer.question, answer.resolved_question or answer.question, tuple(c.chunk.speaker for c in answer.citations))
 
 
 @dataclass

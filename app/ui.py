@@ -91,8 +91,8 @@ class ChatHandlers:
         _release_memory()
         turn = len(answers) + 1
         chat[-1] = {"role": "assistant", "content": answer_markdown(final, turn)}
-        turns = turns + [{"question": final.question, "resolved": final.resolved_question or final.question,
-                          "speakers": [c.chunk.speaker for c in final.citations]}]
+        ended = Turn.of(final)
+        turns = turns + [{"question": ended.question, "resolved": ended.resolved, "speakers": list(ended.speakers)}]
         yield chat, source_cards(final, turn), turns, answers + [final], to_markdown(final), ""
 
     def ask_api(self, question: str, history: list[str] | None = None) -> dict[str, Any]:
@@ -101,7 +101,7 @@ class ChatHandlers:
         try:
             for earlier in history or []:
                 answer = self.pipeline.ask(earlier, history=turns)
-                turns.append(Turn(earlier, answer.resolved_question or earlier, tuple(c.chunk.speaker for c in answer.citations)))
+                turns.append(Turn.of(answer))
             return self.pipeline.ask(question, history=turns).to_dict()
         except BiaoganError as exc:
             raise _error(exc) from None
