@@ -356,3 +356,18 @@ def test_a_further_quote_must_cover_most_of_what_the_best_one_covers() -> None:
     info = analyse("要聚焦数字经济发展哪些新兴产业？")
     assert select(info, [best, close]) == [best, close]
     assert select(info, [best, helped]) == [best]
+
+
+def test_an_english_further_quote_is_judged_by_its_similarity_above_the_floor() -> None:
+    from app.answer import MIN_SIMILARITY_EN, select
+    from app.qtype import analyse
+    from app.sentences import Sentence
+
+    hit = make_hit("对外开放方面,促进交通区位优势向枢纽经济优势转变。大家希望到郑州来投资兴业。", **LI)
+    cut = hit.chunk.text.index("。") + 1
+    best = Sentence(hit, 0, cut, support=MIN_SIMILARITY_EN + 0.10, score=1.10)
+    near = Sentence(hit, cut, len(hit.chunk.text), support=MIN_SIMILARITY_EN + 0.09, score=1.06)
+    far = Sentence(hit, cut, len(hit.chunk.text), support=MIN_SIMILARITY_EN + 0.05, score=1.06)  # 96% of the cosine, half of the support
+    info = analyse("What should the transport advantage be turned into?")
+    assert select(info, [best, near]) == [best, near]
+    assert select(info, [best, far]) == [best]
