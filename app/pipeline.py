@@ -15,7 +15,7 @@ import numpy as np
 
 from app.answer import compose, holds_post, is_common
 from app.qtype import DATE_TERM
-from app.sentences import date_forms
+from app.sentences import date_forms, forms
 from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
@@ -120,8 +120,9 @@ class Pipeline:
         if term not in cache:
             if len(cache) > 1024:
                 cache.clear()
-            cache[term] = any(term in chunk.text for chunk in self.index.chunks) or bool(
-                DATE_TERM.fullmatch(term) and any(term in date_forms(d) for d in {c.date for c in self.index.chunks})
+            variants = forms(term) if DATE_TERM.fullmatch(term) else (term,)
+            cache[term] = any(v in chunk.text for v in variants for chunk in self.index.chunks) or bool(
+                DATE_TERM.fullmatch(term) and any(v in date_forms(d) for v in variants for d in {c.date for c in self.index.chunks})
             )
         return cache[term]
 

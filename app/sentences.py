@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.metadata import ROLES
-from app.qtype import QuestionInfo, fits_type
+from app.qtype import DATE_TERM, QuestionInfo, fits_type
 from app.schema import Hit
 from app.text import english_places, name_pinyin, sentence_spans, synonyms
 
@@ -80,11 +80,22 @@ class Sentence:
 
 
 def forms(term: str) -> tuple[str, ...]:
-    """A term and its other names (发改委 is found as 发展改革委)."""
+    """A term and its other names (发改委 is found as 发展改革委; 2023年5月17日 as 5月17日 or 5月17号)."""
+    if DATE_TERM.fullmatch(term):
+        return date_variants(term)
     for group in synonyms():
         if term in group:
             return group
     return (term,)
+
+
+def date_variants(date: str) -> tuple[str, ...]:
+    """A date as a question wrote it, and as a text may write the same day: without the year, 日 or 号."""
+    day = re.search(r"(\d{1,2})月(\d{1,2})[日号]", date)
+    if not day:
+        return (date,)
+    month, number = day.groups()
+    return tuple(dict.fromkeys((date, f"{month}月{number}日", f"{month}月{number}号")))
 
 
 def context(hit: Hit) -> str:

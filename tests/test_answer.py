@@ -371,3 +371,10 @@ def test_an_english_further_quote_is_judged_by_its_similarity_above_the_floor() 
     info = analyse("What should the transport advantage be turned into?")
     assert select(info, [best, near]) == [best, near]
     assert select(info, [best, far]) == [best]
+
+
+def test_a_dated_question_is_answered_by_a_text_that_writes_the_day_without_the_year() -> None:
+    hits = [make_hit("5月17日,郑州党政代表团结束考察返回。", **LI)]
+    answer = ask("2023年5月17日郑州党政代表团做了什么？", hits)
+    assert not answer.refused and "5月17日" in answer.text
+    assert ask("2023年6月3日郑州党政代表团做了什么？", hits).refused
