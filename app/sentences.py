@@ -56,12 +56,17 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
     asking what a text is called, a title."""
     if _ASKS_NAME_OF_TEXT.search(info.text) and not _is_title(hit, start, end):
         return False
+    if info.kind == "person":
+        # Who: a named speaker's words (the answer names them), a byline or an interview line.
+        text = hit.chunk.text[start:end]
+        return bool(hit.chunk.speaker) or is_credit_line(text) or bool(_INTERVIEW_LINE.match(text.strip()))
     return fits_type(info, hit.chunk.text[start:end])
 
 
 # "Who is …" (not "who said …") may be answered by the "——访…" line that names the interviewee.
 _ASKS_WHO_IS = re.compile(r"是谁|谁是|叫什么|名字|\bwho (?:is|was|heads)\b|\bhead of\b", re.I)
 _INTERVIEW_LINE = re.compile(r"^[—\-\s]*访")
+_ORGANISATION = re.compile(r"(?:局|委|办|室|厅|部|会|院|所|处|中心|公司|集团)$")
 _CLOSERS = "”’\"'」』）)"
 _SENTENCE_MARK = re.compile(r"[。！？!?；;，,]")
 
@@ -136,7 +141,13 @@ def named_groups(question: str, hits: list[Hit]) -> list[set[str]]:
     entities = Entities.from_chunks([h.chunk for h in hits])
     found = entities.find(question)
     people = found["person"]
-    departments = list(dict.fromkeys(entities.departments[alias] for alias in found["department"]))
+    # "中原科技城" names 中原科技城党工委 but is first a place: when other speakers' passages mention
+    # it too, it is what the question is about, not whose words answer it.
+    departments = list(dict.fromkeys(
+        entities.departments[alias] for alias in found["department"]
+        if _ORGANISATION.search(alias)
+        or not any(alias in h.chunk.text and h.chunk.department != entities.departments[alias] for h in hits)
+    ))
     departments = [d for d in departments if not any(entities.people.get(p) == d for p in people)]
     lowered = question.lower()
 

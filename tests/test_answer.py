@@ -378,3 +378,25 @@ def test_a_dated_question_is_answered_by_a_text_that_writes_the_day_without_the_
     answer = ask("2023年5月17日郑州党政代表团做了什么？", hits)
     assert not answer.refused and "5月17日" in answer.text
     assert ask("2023年6月3日郑州党政代表团做了什么？", hits).refused
+
+
+def test_a_place_that_also_names_a_department_is_a_topic_when_others_speak_of_it() -> None:
+    city = {"speaker": "", "position": "中原科技城党工委相关负责人", "department": "中原科技城党工委"}
+    zhang = {"speaker": "张智群", "position": "河南云拓智能科技有限公司市场总监", "department": "河南云拓智能科技有限公司"}
+    hits = [
+        make_hit("作为人才创新高地的中原科技城,郑州比以往更加渴望人才。", **city),
+        make_hit("在中原科技城,我认识了很多外省青年。张智群是黑龙江人。", rank=2, **zhang),
+    ]
+    answer = ask("在中原科技城打拼、来自黑龙江的那位市场总监叫什么名字？", hits)
+    assert not answer.refused and "张智群" in answer.text
+    assert [c.chunk.speaker for c in answer.citations] == ["张智群"]
+
+
+def test_who_said_prefers_the_words_of_a_named_speaker() -> None:
+    unnamed = {"speaker": "", "position": "市商务局相关负责人", "department": "市商务局"}
+    hits = [
+        make_hit("成都很潮,郑州也越来越时尚。", **unnamed),
+        make_hit("成都很潮,郑州也越来越时尚。", rank=2, article="a2", **LI),
+    ]
+    answer = ask("是谁说成都很潮？", hits)
+    assert answer.citations[0].chunk.speaker == "李明"
