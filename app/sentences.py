@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.metadata import ROLES
+from app.followup import Entities  # the same recogniser resolves follow-up questions
 from app.qtype import DATE_TERM, QuestionInfo, fits_type
 from app.schema import Hit
 from app.text import english_places, name_pinyin, sentence_spans, synonyms
@@ -136,8 +137,6 @@ def named_groups(question: str, hits: list[Hit]) -> list[set[str]]:
     """The passages of each person and department the question names (by name, alias or, in English,
     pinyin), in the order it names them. A department is left out when a person of it is named
     ("工信局局长王智明"), and a name is kept only if it singles out some of the passages, not all."""
-    from app.followup import Entities  # the same recogniser resolves follow-up questions
-
     entities = Entities.from_chunks([h.chunk for h in hits])
     found = entities.find(question)
     people = found["person"]
@@ -152,7 +151,8 @@ def named_groups(question: str, hits: list[Hit]) -> list[set[str]]:
     lowered = question.lower()
 
     def where(name: str) -> int:
-        spots = [i for i in (question.find(name), lowered.find(name_pinyin(name).lower())) if i >= 0]
+        spelled = " ".join(name_pinyin(name).split()[:2])  # "wang zhiming"
+        spots = [i for i in (question.find(name), lowered.find(spelled) if spelled else -1) if i >= 0]
         spots += [question.find(a) for a, d in entities.departments.items() if d == name and a in question]
         return min(spots, default=len(question))
 
