@@ -251,6 +251,7 @@ def evaluate(
     min_mrr: Annotated[float, typer.Option("--min-mrr", help="Fail below this hybrid MRR@10 (seeds).")] = 0.0,
     min_accuracy: Annotated[float, typer.Option("--min-accuracy", help="Fail below this key-fact accuracy (seeds).")] = 0.0,
     min_citation_validity: Annotated[float, typer.Option("--min-citation-validity", help="Fail below this share of verified answers.")] = 0.0,
+    min_citation_precision: Annotated[float, typer.Option("--min-citation-precision", help="Fail below this share of citations holding the gold evidence.")] = 0.0,
     min_refusal_recall: Annotated[float, typer.Option("--min-refusal-recall", help="Fail below this refusal recall (seeds).")] = 0.0,
     max_false_refusals: Annotated[float, typer.Option("--max-false-refusals", help="Fail above this share of refused answerable questions.")] = 1.0,
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
@@ -271,7 +272,8 @@ def evaluate(
         _settings(seeds, index, model), dataset=dataset, modes=modes, k=k, limit=limit, out=out, questions=questions,
         rgb_path=rgb_path, noises=noises, baseline=baseline,
         gates={"recall@5": min_recall5, "mrr@10": min_mrr, "accuracy": min_accuracy, "citation_validity": min_citation_validity,
-               "refusal_recall": min_refusal_recall, "false_refusals": max_false_refusals},
+               "citation_precision": min_citation_precision, "refusal_recall": min_refusal_recall,
+               "false_refusals": max_false_refusals},
     )
     typer.echo(summary)
     typer.echo(f"\nreport: {report}")

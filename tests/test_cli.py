@@ -73,3 +73,11 @@ def test_flags_override_environment(env: Path, tmp_path: Path) -> None:
     other = tmp_path / "other-index"
     result = runner.invoke(app, ["index", "--index", str(other)])
     assert result.exit_code == 0 and (other / "CURRENT").exists() and not (env / "index" / "CURRENT").exists()
+
+
+def test_eval_exits_1_when_citation_precision_is_under_its_threshold(env: Path) -> None:
+    common = ["eval", "--limit", "6", "--retrieval", "hybrid", "--no-baseline", "--out", str(env / "report")]
+    passed = runner.invoke(app, common + ["--min-citation-precision", "0"])
+    assert passed.exit_code == 0, passed.output
+    failed = runner.invoke(app, common + ["--min-citation-precision", "1.01"])
+    assert failed.exit_code == 1 and "threshold not met: citation_precision" in failed.output
