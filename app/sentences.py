@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.metadata import ROLES
 from app.followup import Entities  # the same recogniser resolves follow-up questions
 from app.qtype import DATE_TERM, QuestionInfo, fits_type
 from app.schema import Hit

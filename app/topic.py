@@ -1,0 +1,54 @@
+"""What a question is about, beyond who is asked and how it is framed, and whether a text mentions it."""
+
+from __future__ import annotations
+
+import re
+
+from app.metadata import ROLES
+from app.qtype import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type
+from app.sentences import Sentence, context, forms
+from app.text import sentence_spans, subwords
+
+MARKS = re.compile(r"[\s·•・“”\"'‘’《》「」『』]")
+_DEMONSTRATIVE = re.compile(r"^[这那该此本][一]?[组篇版期位个次些份则]")  # 这组, 这一版, 那位: pointers, not topics
+# Words that frame a question about a figure or date rather than say what it is about.
+FRAME_WORDS = frozenset(
+    "目标 今年 明年 全年 去年 当年 提出 计划 打算 要求 任务 达到 完成 实现 力争 确保 突破 规模 总量 总额 数字 数量 "
+    "一共 共计 多少 具体 哪天 日期 时间 时候 年份 定 定的 设定 预计 期望 希望".split()
+)
+
+
+def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
+    """Whether a sentence gives a figure about what the question is about (beyond who is asked and
+    the question's frame words)."""
+    if info.english:
+        return True  # English terms cannot be looked up in Chinese text; similarity decides instead
+    chunk = sentence.hit.chunk
+    topic = topic_terms(info, f"{context(sentence.hit)} {chunk.section_title} {chunk.article_title}")
+    if not topic:
+        return True
+    # Words found in a large share of the passages (郑州, in this coverage) say little about what a
+    # figure is of; they count only when the question has nothing rarer.
+    topic = [t for t in topic if t not in info.common] or topic
+    text = sentence.text
+    # The figure and the topic must share one sentence: a pair of adjacent sentences that has the
+    # topic in one and a figure in the other does not say the figure is about the topic.
+    parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
+    return any(fits_type(info, part) and mentions(part, topic) for part in parts)
+
+
+def topic_terms(info: QuestionInfo, where: str = "") -> list[str]:
+    """What the question is about: its terms without frame words (目标, 今年), question words (几年),
+    pointers (这组), figures and dates, roles, and names found in `where` (who is asked)."""
+    return [
+        t for t in info.terms
+        if t not in FRAME_WORDS and t not in ROLES and not t.isdigit() and not DATE_TERM.fullmatch(t) and not QUESTION_WORD.search(t)
+        and not _DEMONSTRATIVE.match(t) and not any(f in where for f in forms(t))
+    ]
+
+
+def mentions(text: str, terms: list[str]) -> bool:
+    """Whether text holds one of the terms, their other names or the words inside them, ignoring
+    case, quotes, dots and spaces (gdp and 醉美夜 match 'GDP' and '醉美·夜')."""
+    plain = MARKS.sub("", text.lower())
+    return any(form in plain for term in terms for form in forms(term) + subwords(term))
