@@ -107,12 +107,17 @@ def holds_post(people: list[str], organisation: str, title: str) -> bool:
     return any(title in p for p in with_org)
 
 
-def compose(question: str, hits: list[Hit], corpus: Corpus, similarity: Similarity | None = None) -> Answer:
-    """The extractive answer: quotes with citations, or a plain refusal listing the closest passages."""
+def compose(
+    question: str, hits: list[Hit], corpus: Corpus, similarity: Similarity | None = None,
+    avoid: Sequence[str] = (), strict: bool = False,
+) -> Answer:
+    """The extractive answer: quotes with citations, or a plain refusal listing the closest passages.
+    Quotes in `avoid` (what the conversation's last answer said) are repeated only if they answer
+    clearly better than anything new, or (strict) if nothing else fits."""
     info = analyse(question)
     info = replace(info, common=frozenset(t for t in info.terms if corpus.common(t)))
     absent = missing(info, corpus)
-    chosen = [] if absent else choose(info, hits, corpus.idf, similarity)
+    chosen = [] if absent else choose(info, hits, corpus.idf, similarity, avoid, strict)
     if not supported(info, chosen, hits):
         return refusal(question, info, hits, topic="、".join(absent) or None)
     citations, lines = [], []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.schema import Answer, Chunk
@@ -21,6 +22,7 @@ class Turn:
     question: str
     resolved: str = ""
     speakers: tuple[str, ...] = ()
+    quotes: tuple[str, ...] = ()  # what its answer quoted (nothing for a refusal)
 
     @property
     def text(self) -> str:
@@ -29,7 +31,11 @@ class Turn:
     @classmethod
     def of(cls, answer: Answer) -> Turn:
         """The turn an answer ends."""
-        return cls(answer.question, answer.resolved_question or answer.question, tuple(c.chunk.speaker for c in answer.citations))
+        return cls(
+            answer.question, answer.resolved_question or answer.question,
+            tuple(c.chunk.speaker for c in answer.citations),
+            () if answer.refused else tuple(c.quote for c in answer.citations),
+        )
 
 
 @dataclass
@@ -80,8 +86,54 @@ def _aliases(department: str) -> set[str]:
     return {department, bare, short} - {""}
 
 
-def resolve(question: str, history: list[Turn], entities: Entities) -> str:
-    """The question made self-contained using the latest earlier turn that names someone or something."""
+# "他还提到了什么？", "郑州在这方面有什么动作？": something the last answer did not already say.
+_MORE = re.compile(r"还|另外|此外|其他|其它|别的|这方面|这一方面|这件事|这一点|\b(?:else|also|other|another|more)\b", re.I)
+# "郑州在这方面有什么动作": a pointer to what the last answer was about.
+_TOPIC_POINTER = re.compile(r"这方面|这一方面|这件事|这一点|这个问题|此事|上述|\bin this (?:area|respect|regard)\b|\bon this\b", re.I)
+TOPIC_WORDS = 4
+_TITLED = re.compile(r"《[^》]*》")
+_ORDINAL = re.compile(r"\d|^第|[一二三四五六七八九十百千万亿两]+[个篇条项次年]")
+
+
+@dataclass(frozen=True)
+class Said:
+    """What the last answer quoted, when the question asks beyond it. `strict`: never repeat it, because
+    the resolved question carries that answer's own words ("这方面" -> its topic) and would find it again."""
+
+    quotes: tuple[str, ...] = ()
+    strict: bool = False
+
+
+def already_said(question: str, history: list[Turn]) -> Said:
+    """The last answer's quotes when the question asks for more ("他还提到了什么？") or points at its topic."""
+    if not history or not history[-1].quotes:
+        return Said()
+    if _TOPIC_POINTER.search(question):
+        return Said(history[-1].quotes, strict=True)
+    return Said(history[-1].quotes) if _MORE.search(question) else Said()
+
+
+def resolve(question: str, history: list[Turn], entities: Entities, idf: Callable[[str], float] | None = None) -> str:
+    """The question made self-contained using earlier turns: who it is about, and (given idf) what
+    "这方面" points to, as the most specific words of the last answer's first quote."""
+    resolved = _resolve_subject(question, history, entities)
+    last = history[-1] if history else None
+    if idf is None or last is None or not last.quotes or not _TOPIC_POINTER.search(question):
+        return resolved
+    mentioned = {n for names in entities.find(resolved).values() for n in names}
+    # What the quote says, not what it is called: titles, ordinals and figures name things.
+    said = words(_TITLED.sub(" ", last.quotes[0]))
+    candidates = [
+        w for w in dict.fromkeys(said)
+        if len(w) >= 2 and not _ORDINAL.search(w) and w not in resolved and not any(w in m for m in mentioned)
+    ]
+    best = set(sorted(candidates, key=lambda w: said.count(w) * idf(w), reverse=True)[:TOPIC_WORDS])
+    topic = " ".join(w for w in candidates if w in best)  # in the quote's order
+    return f"（{topic}）{resolved}" if topic else resolved
+
+
+def _resolve_subject(question: str, history: list[Turn], entities: Entities) -> str:
+    """The question with who it is about filled in from the latest earlier turn that names someone."""
     previous = next((t for t in reversed(history) if _subject(t, entities)), None)
     if previous is None:
         return question

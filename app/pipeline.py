@@ -20,7 +20,7 @@ from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
 from app.errors import IndexMissing, InputError
-from app.followup import Entities, Turn, resolve
+from app.followup import Entities, Turn, already_said, resolve
 from app.generate import from_llm
 from app.llm import LLMUnavailable, llm_from_settings
 from app.retrieve import search
@@ -162,7 +162,7 @@ class Pipeline:
 
     def resolve(self, question: str, history: list[Turn] | None = None) -> str:
         """The question made self-contained using earlier turns (speaker, department, city, topic)."""
-        return resolve(clean_question(question), list(history or []), self.entities)
+        return resolve(clean_question(question), list(history or []), self.entities, self.idf)
 
     def ask(
         self, question: str, *, history: list[Turn] | None = None, k: int | None = None,
@@ -183,6 +183,7 @@ class Pipeline:
         started = time.perf_counter()
         question = clean_question(question)
         resolved = self.resolve(question, history)
+        said = already_said(question, list(history or []))  # "他还提到了什么？" wants what was not quoted yet
         hits = self.evidence(resolved, k=k, mode=mode, filters=filters)
         retrieved = time.perf_counter()
         answer: Answer | None = None
@@ -195,10 +196,10 @@ class Pipeline:
                 answer = from_llm(resolved, text, hits)
             except LLMUnavailable as exc:
                 log.warning("LLM unavailable, answering extractively: %s", exc.message)
-                fallback = checked(compose(resolved, hits, self, self.similarity))
+                fallback = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict))
                 answer = replace(fallback, notices=fallback.notices + (f"大模型暂不可用（{exc.message}），以下为摘录式回答。",))
         if answer is None:
-            answer = checked(compose(resolved, hits, self, self.similarity))
+            answer = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict))
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
         final = replace(answer, question=question, resolved_question=resolved if resolved != question else None, timings_ms=timings)

@@ -4,6 +4,7 @@ that add to it, or one per person, item or numbered point the question asks abou
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from app.metadata import ROLES
@@ -25,10 +26,18 @@ SIBLING_SUPPORT = 0.8
 DUPLICATE_SHARE = 0.6
 
 
-def choose(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity | None) -> list[Sentence]:
+def choose(
+    info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity | None,
+    avoid: Sequence[str] = (), strict: bool = False,
+) -> list[Sentence]:
     """Quotes for the answer. A question naming speakers or departments is answered from their passages;
     naming several ("文旅局和商务局各有什么打算") gets the best quote of each."""
     ranked = score(info, hits, idf, similarity)
+    # What the last answer already quoted is repeated only if it answers clearly better than anything
+    # new (never, when strict, if anything else is there).
+    fresh = [s for s in ranked if all(_shared(s.text, said) < DUPLICATE_SHARE for said in avoid)]
+    if fresh and (strict or fresh[0].score >= SIBLING_RATIO * ranked[0].score):
+        ranked = fresh
     groups = [group for ids in named_groups(info.text, hits) if (group := [s for s in ranked if s.hit.chunk.id in ids])]
     if len(groups) >= 2:
         picks: list[Sentence] = []

@@ -79,7 +79,7 @@ class ChatHandlers:
     def respond(self, message: str, chat: list[dict[str, Any]], turns: list[dict[str, Any]], answers: list[Answer],
                 articles: list[str] | None, speakers: list[str] | None):  # type: ignore[no-untyped-def]
         """Stream the answer into the chat, then show its sources and its briefing form."""
-        history = [Turn(t["question"], t["resolved"], tuple(t["speakers"])) for t in turns]
+        history = [Turn(t["question"], t["resolved"], tuple(t["speakers"]), tuple(t.get("quotes", ()))) for t in turns]
         chat = list(chat or []) + [{"role": "user", "content": markdown_literal(message or "")}, {"role": "assistant", "content": "……"}]
         try:
             for text, final in self.pipeline.stream(message, history=history, filters=self.filters(articles, speakers)):
@@ -92,7 +92,8 @@ class ChatHandlers:
         turn = len(answers) + 1
         chat[-1] = {"role": "assistant", "content": answer_markdown(final, turn)}
         ended = Turn.of(final)
-        turns = turns + [{"question": ended.question, "resolved": ended.resolved, "speakers": list(ended.speakers)}]
+        turns = turns + [{"question": ended.question, "resolved": ended.resolved, "speakers": list(ended.speakers),
+                          "quotes": list(ended.quotes)}]
         yield chat, source_cards(final, turn), turns, answers + [final], to_markdown(final), ""
 
     def ask_api(self, question: str, history: list[str] | None = None) -> dict[str, Any]:

@@ -400,3 +400,15 @@ def test_who_said_prefers_the_words_of_a_named_speaker() -> None:
     ]
     answer = ask("是谁说成都很潮？", hits)
     assert answer.citations[0].chunk.speaker == "李明"
+
+
+def test_a_follow_up_asking_for_more_does_not_repeat_the_last_quote_unless_it_answers_clearly_better() -> None:
+    text = "对标苏州,我市首先要构建全要素产业生态集群。我市要聚焦网络安全、智能传感器等细分产业。"
+    hits = [make_hit(text, **LI)]
+    said = ("对标苏州,我市首先要构建全要素产业生态集群。",)
+    fresh = compose("还提到了哪些产业？", hits, LocalCorpus([text]), avoid=said)
+    assert all(c.quote not in said for c in fresh.citations) and "网络安全" in fresh.text
+    again = compose("对标苏州首先要构建什么？", hits, LocalCorpus([text]), avoid=said)
+    assert again.citations[0].quote == said[0]  # nothing new answers it: the quote is repeated
+    strict = compose("对标苏州首先要构建什么？", hits, LocalCorpus([text]), avoid=said, strict=True)
+    assert strict.citations[0].quote != said[0]

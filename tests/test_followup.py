@@ -47,3 +47,26 @@ def test_self_contained_questions_are_left_alone() -> None:
 def test_what_about_a_department_after_a_person_swaps_the_person() -> None:
     earlier = [Turn("王智明提到的数字化转型具体要做什么？")]
     assert resolve("那发改委呢？", earlier, ENTITIES) == "发改委提到的数字化转型具体要做什么？"
+
+
+def test_this_aspect_points_at_the_last_answers_topic() -> None:
+    quote = "第三篇《青年人才汇“蓉城”》则关注成都建设青年发展型城市、构建青年友好城市的经验做法;"
+    earlier = [Turn("系列报道第三篇写的是哪个城市？", quotes=(quote,))]
+    rare = {"青年": 3.0, "发展型": 2.5, "友好": 2.0, "经验": 0.5, "做法": 0.5, "关注": 0.4, "建设": 0.3, "构建": 0.3}
+    resolved = resolve("郑州在这方面有什么对应的动作？", earlier, ENTITIES, lambda w: rare.get(w, 1.0))
+    assert resolved.endswith("郑州在这方面有什么对应的动作？") and resolved.startswith("（")
+    carried = resolved[1 : resolved.index("）")].split()
+    assert "青年" in carried and len(carried) <= 4
+    assert not any(w in carried for w in ("蓉城", "第三篇"))  # a title and an ordinal name things, they are not a topic
+    assert resolve("郑州在这方面有什么对应的动作？", earlier, ENTITIES) == "郑州在这方面有什么对应的动作？"  # no idf, no topic
+
+
+def test_what_the_last_answer_said_is_marked_for_questions_asking_beyond_it() -> None:
+    from app.followup import already_said
+
+    earlier = [Turn("王智明说要对标哪些城市？", quotes=("对标苏州,我市首先要构建产业生态。",))]
+    assert already_said("他还提到了什么？", earlier).quotes == earlier[0].quotes
+    assert not already_said("他还提到了什么？", earlier).strict
+    assert already_said("郑州在这方面有什么动作？", earlier).strict
+    assert already_said("夏扬说了什么？", earlier).quotes == ()
+    assert already_said("他还提到了什么？", [Turn("问题", quotes=())]).quotes == ()  # a refusal quoted nothing

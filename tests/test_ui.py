@@ -168,7 +168,8 @@ def test_respond_shows_the_answer_its_sources_and_its_briefing(handlers: ChatHan
     assert [m["role"] for m in chat] == ["user", "assistant"]
     assert "7000亿元" in chat[1]["content"] and "(#source-1-1)" in chat[1]["content"]
     assert "id='source-1-1'" in sources and "<mark>" in sources
-    assert turns == [{"question": FIXED_ASSET, "resolved": FIXED_ASSET, "speakers": [c.chunk.speaker for c in answers[0].citations]}]
+    assert turns == [{"question": FIXED_ASSET, "resolved": FIXED_ASSET, "speakers": [c.chunk.speaker for c in answers[0].citations],
+                      "quotes": [c.quote for c in answers[0].citations]}]
     assert len(answers) == 1 and answers[0].question == FIXED_ASSET
     assert "出处" in briefing and "[1]" in briefing
     assert box == ""
