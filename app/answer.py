@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from app.qtype import QuestionInfo, analyse, fits_type, posts
+from app.qtype import QuestionInfo, analyse, asked_count, fits_type, items_listed, posts
 from app.quotes import MIN_SIMILARITY_EN, choose
 from app.schema import Answer, Citation, Hit
 from app.sentences import Sentence, Similarity, context, forms, is_credit_line
@@ -80,6 +80,10 @@ def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = 
             return False
     threshold = MIN_SIMILARITY_EN if info.english else MIN_SUPPORT
     if chosen[0].support < threshold:
+        return False
+    # "具体是哪13条" is not answered by a sentence that names the thirteen without listing them.
+    expected = asked_count(info.text)
+    if expected >= 2 and sum(items_listed(s.text) for s in chosen) < expected:
         return False
     # A question asking for a figure or a date is not answered by a sentence without one, nor by a
     # figure about something else: "外贸进出口总额的目标" is not answered by a target for new projects.

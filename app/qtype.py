@@ -54,9 +54,44 @@ class QuestionInfo:
 
 
 # "几位受访者…分别怎么说" asks what each of them said, not for a head count.
+_NUMERALS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def asked_count(question: str) -> int:
+    """How many items a "哪N个…" question expects ("哪三点" -> 3, "哪13条" -> 13); 0 when it names none."""
+    match = _WHICH_N.search(question)
+    if not match:
+        return 0
+    numeral = match.group(0)[1:-1]
+    if numeral.isdigit():
+        return int(numeral)
+    if numeral == "十":
+        return 10
+    tens, _, ones = numeral.partition("十")
+    if "十" in numeral:
+        return _NUMERALS.get(tens, 1) * 10 + _NUMERALS.get(ones, 0)
+    return _NUMERALS.get(numeral, 0)
+
+
+_LIST_CLAUSE = re.compile(r"[，,。；;：:！!？?]")
+_QUOTED_ITEM = re.compile(r"[“\"「『][^”\"」』]{1,20}[”\"」』]")
+
+
+def items_listed(text: str) -> int:
+    """The most items one clause of the text lists: "A、B和C" is 3, “A”“B”“C” is 3."""
+    best = 0
+    for clause in _LIST_CLAUSE.split(text):
+        listed = clause.count("、") + 1 if "、" in clause else 0
+        last = clause.rsplit("、", 1)[-1]
+        if re.search(r"和|与|及|以及", last):
+            listed = max(listed, 1) + 1
+        best = max(best, listed, len(_QUOTED_ITEM.findall(clause)))
+    return best
+
+
 _EACH = re.compile(r"分别|各自|各有|各是|都")
 _HEAD_COUNT = re.compile(r"几(?:位|次|个|家|名|座|人|篇|处)")
-_WHICH_N = re.compile(r"哪[两三四五六七八九十\d]+[个位家座项条种类点地]")
+_WHICH_N = re.compile(r"哪[一二两三四五六七八九十\d]+[个位家座项条种类点地]")
 _ASKS_WHAT = re.compile(r"怎么|什么|如何|哪些")
 
 

@@ -412,3 +412,10 @@ def test_a_follow_up_asking_for_more_does_not_repeat_the_last_quote_unless_it_an
     assert again.citations[0].quote == said[0]  # nothing new answers it: the quote is repeated
     strict = compose("对标苏州首先要构建什么？", hits, LocalCorpus([text]), avoid=said, strict=True)
     assert strict.citations[0].quote != said[0]
+
+
+def test_which_thirteen_is_refused_when_the_text_names_the_thirteen_without_listing_them() -> None:
+    hits = [make_hit("聚焦13条先进制造业产业链,积极开展重点领域补链、延链、强链。", **LI)]
+    assert ask("要聚焦的13条产业链具体是哪13条？", hits).refused
+    listed = [make_hit("要聚焦电子信息、新能源汽车和新材料3条产业链。", **LI)]
+    assert not ask("要聚焦的3条产业链具体是哪三条？", listed).refused

@@ -94,3 +94,20 @@ def test_a_date_is_one_term_not_figures() -> None:
     assert analyse("5月17日那个版面的栏目叫什么？").terms[-1] == "5月17日"
     assert "5" not in analyse("5月17日那个版面的栏目叫什么？").terms
     assert "2023年5月17日" in analyse("2023年5月17日的报纸讲了什么？").terms
+
+
+def test_the_count_a_which_question_expects() -> None:
+    from app.qtype import asked_count
+
+    assert [asked_count(q) for q in ("具体是哪13条？", "要做到哪三点？", "哪两个中心？", "哪十二个城市？", "哪二十个项目？")] == [13, 3, 2, 12, 20]
+    assert asked_count("要做到哪几点？") == 0 and asked_count("哪一个城市？") == 1
+
+
+def test_items_listed_counts_the_longest_enumeration_of_a_clause() -> None:
+    from app.qtype import items_listed
+
+    assert items_listed("做到学习找标杆、借鉴提标准、转化见标志,切实转化。") == 3
+    assert items_listed("加快建设应用创新推广中心和数字化转型促进中心。") == 2
+    assert items_listed("围绕“中华经典”“世界品牌”“时代时尚”,集聚资源。") == 3
+    assert items_listed("聚焦13条先进制造业产业链,积极开展补链、延链、强链。") == 3
+    assert items_listed("我市将优化营商环境。") == 0
