@@ -183,12 +183,25 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
             and (credits_ok if _CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b)
                  or (bool(_ASKS_WHO_IS.search(info.text)) and bool(_INTERVIEW_LINE.match(text[a:b].strip()))))
         ]
+        if hit.chunk.speaker or hit.chunk.position:
+            # "该负责人表示,围绕…": the answer names who speaks, so the quote starts after the pointer.
+            sentences = [(a + _lead_in(text[a:b]), b) for a, b in sentences]
         spans.extend((hit, a, b) for a, b in sentences)
         for (a, b), (c, d) in zip(sentences, [] if info.english else sentences[1:]):
             # Adjacent sentences of one paragraph only: a quote never spans a paragraph break.
             if d - a <= PAIR_MAX_CHARS and "\n" not in text[b:c]:
                 spans.append((hit, a, d))
     return spans
+
+
+# A sentence opening with a pointer to its speaker: 他表示, 该负责人说, 她认为 …
+_POINTER_LEAD = re.compile(r"^\s*(?:他|她|其|该负责人|该局负责人|这位负责人)(?:表示|说|认为|指出|介绍|坦言|强调)[,，:：]\s*")
+
+
+def _lead_in(sentence: str) -> int:
+    """How many characters of a sentence only point at its speaker ("该负责人表示,")."""
+    match = _POINTER_LEAD.match(sentence)
+    return match.end() if match and match.end() < len(sentence) else 0
 
 
 @functools.lru_cache(maxsize=1024)

@@ -419,3 +419,13 @@ def test_which_thirteen_is_refused_when_the_text_names_the_thirteen_without_list
     assert ask("要聚焦的13条产业链具体是哪13条？", hits).refused
     listed = [make_hit("要聚焦电子信息、新能源汽车和新材料3条产业链。", **LI)]
     assert not ask("要聚焦的3条产业链具体是哪三条？", listed).refused
+
+
+def test_a_quote_starts_after_a_pointer_to_its_speaker() -> None:
+    hits = [make_hit("该负责人表示,我市将着力发展新材料等5个新兴产业。", **LI)]
+    answer = ask("我市将着力发展几个新兴产业？", hits)
+    citation = answer.citations[0]
+    assert citation.quote == "我市将着力发展新材料等5个新兴产业。"
+    assert answer.text.startswith("市科技局党组书记、局长李明表示：“我市将") and problems(answer) == []
+    unattributed = ask("我市将着力发展几个新兴产业？", [make_hit("该负责人表示,我市将着力发展新材料等5个新兴产业。")])
+    assert unattributed.citations[0].quote.startswith("该负责人表示")  # nobody to name: the pointer stays
