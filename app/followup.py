@@ -132,6 +132,17 @@ def resolve(question: str, history: list[Turn], entities: Entities, idf: Callabl
     return f"（{topic}）{resolved}" if topic else resolved
 
 
+_PERSONAL = re.compile(r"他们|她们|他|她|\b(?:he|she|him|her|his)\b", re.I)
+
+
+def unresolved_pronoun(question: str, resolved: str, entities: Entities) -> str:
+    """The personal pronoun ("他", "he") a question still holds after resolution when it names nobody
+    itself: there was no one earlier it can mean."""
+    match = _PERSONAL.search(resolved)
+    found = entities.find(question)
+    return match.group(0) if match and _PERSONAL.search(question) and not (found["person"] or found["department"]) else ""
+
+
 def _resolve_subject(question: str, history: list[Turn], entities: Entities) -> str:
     """The question with who it is about filled in from the latest earlier turn that names someone."""
     previous = next((t for t in reversed(history) if _subject(t, entities)), None)

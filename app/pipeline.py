@@ -20,7 +20,7 @@ from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
 from app.errors import IndexMissing, InputError
-from app.followup import Entities, Turn, already_said, resolve
+from app.followup import Entities, Turn, already_said, resolve, unresolved_pronoun
 from app.generate import from_llm
 from app.llm import LLMUnavailable, llm_from_settings
 from app.retrieve import search
@@ -202,6 +202,11 @@ class Pipeline:
             answer = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict))
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
+        if pronoun := unresolved_pronoun(question, resolved, self.entities):
+            # "他说了什么？" opening a conversation: say so rather than let the answer look resolved.
+            answer = replace(answer, notices=answer.notices + (
+                f"问题中的“{pronoun}”在前文中没有可对应的人或部门，以下按字面检索；写出姓名或部门可得到更准确的回答。",
+            ))
         final = replace(answer, question=question, resolved_question=resolved if resolved != question else None, timings_ms=timings)
         yield final.text, final
 

@@ -70,3 +70,13 @@ def test_what_the_last_answer_said_is_marked_for_questions_asking_beyond_it() ->
     assert already_said("郑州在这方面有什么动作？", earlier).strict
     assert already_said("夏扬说了什么？", earlier).quotes == ()
     assert already_said("他还提到了什么？", [Turn("问题", quotes=())]).quotes == ()  # a refusal quoted nothing
+
+
+def test_a_personal_pronoun_with_nobody_to_mean_is_reported() -> None:
+    from app.followup import unresolved_pronoun
+
+    assert unresolved_pronoun("他说了什么？", "他说了什么？", ENTITIES) == "他"
+    assert unresolved_pronoun("What did he say?", "What did he say?", ENTITIES) == "he"
+    assert unresolved_pronoun("他说了什么？", "王智明说了什么？", ENTITIES) == ""  # resolved
+    assert unresolved_pronoun("王智明说他要做什么？", "王智明说他要做什么？", ENTITIES) == ""  # names who
+    assert unresolved_pronoun("那位市场总监叫什么？", "那位市场总监叫什么？", ENTITIES) == ""  # a description

@@ -114,3 +114,13 @@ def test_a_date_is_known_from_the_articles_dates_and_one_nobody_published_on_is_
     assert pipeline.has("5月17号") and pipeline.has("2023年5月17日")  # written unlike any article text
     answer = pipeline.ask("6月3日那版里商务局说了什么？")
     assert answer.refused and "6月3日" in answer.text.splitlines()[0]
+
+
+def test_a_first_question_with_a_pronoun_carries_a_notice(hash_settings) -> None:  # type: ignore[no-untyped-def]
+    from app.followup import Turn
+    from app.pipeline import load_pipeline
+
+    pipeline = load_pipeline(hash_settings)
+    assert any("“他”" in n for n in pipeline.ask("他说了什么？").notices)
+    earlier = pipeline.ask("王智明说要对标哪些城市？")
+    assert not any("“他”" in n for n in pipeline.ask("他还说了什么？", history=[Turn.of(earlier)]).notices)
