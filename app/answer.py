@@ -17,7 +17,7 @@ from typing import Protocol
 from app.qtype import QuestionInfo, analyse, asked_count, fits_type, items_listed, posts
 from app.quotes import MIN_SIMILARITY_EN, choose
 from app.schema import Answer, Citation, Hit
-from app.sentences import Sentence, Similarity, context, forms, is_credit_line
+from app.sentences import Sentence, Similarity, asks_outlet, context, fits, forms, is_credit_line
 from app.text import sentence_spans
 from app.topic import on_topic
 
@@ -80,6 +80,9 @@ def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = 
             return False
     threshold = MIN_SIMILARITY_EN if info.english else MIN_SUPPORT
     if chosen[0].support < threshold:
+        return False
+    # "哪家报纸" is answered by a line naming the paper, not by whatever else matched.
+    if asks_outlet(info) and not any(fits(info, s.hit, s.start, s.end) for s in chosen):
         return False
     # "具体是哪13条" is not answered by a sentence that names the thirteen without listing them.
     expected = asked_count(info.text)

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from app.answer import compose, holds_post, is_common
-from app.qtype import DATE_TERM
-from app.sentences import date_forms, forms
+from app.qtype import DATE_TERM, analyse
+from app.sentences import asks_outlet, date_forms, forms
 from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
@@ -145,6 +145,8 @@ class Pipeline:
         when another department's passage matches the topic better, and no side of a comparison
         ("文旅局和商务局各有什么打算") is missing because the other filled the top k."""
         hits = self.retrieve(question, k=k, mode=mode, filters=filters)
+        if asks_outlet(analyse(question)):
+            hits = hits + self._bylines(hits)
         if filters.speakers:
             return hits
         found = self.entities.find(question)
@@ -159,6 +161,17 @@ class Pipeline:
                     seen.add(hit.chunk.id)
                     extra.append(hit)
         return hits + [replace(hit, rank=len(hits) + n) for n, hit in enumerate(extra, start=1)]
+
+    def _bylines(self, hits: list[Hit]) -> list[Hit]:
+        """For each article among the hits, its first passage whose byline names its newspaper."""
+        seen = {h.chunk.id for h in hits}
+        extra: list[Hit] = []
+        for article in dict.fromkeys(h.chunk.article_id for h in hits):
+            chunk = next((c for c in self.index.chunks if c.article_id == article and c.newspaper and c.newspaper in c.text), None)
+            if chunk is not None and chunk.id not in seen:
+                seen.add(chunk.id)
+                extra.append(Hit(chunk=chunk, score=0.0, rank=len(hits) + len(extra) + 1))
+        return extra
 
     def resolve(self, question: str, history: list[Turn] | None = None) -> str:
         """The question made self-contained using earlier turns (speaker, department, city, topic)."""

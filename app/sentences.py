@@ -36,6 +36,19 @@ ENGLISH_PLACE_BONUS = 0.05
 # Bylines and production credits answer only questions about who wrote or edited the page.
 _CREDIT_LINE = re.compile(r"记者|通讯员|统筹[:：]|美编[:：]|校对[:：]")
 _ASKS_CREDITS = re.compile(r"记者|通讯员|统筹|美编|校对|编辑|作者|采写|撰写|署名|reporter|wrote|author|editor|byline", re.I)
+# Which newspaper carried the coverage: answered by a byline naming it.
+_ASKS_OUTLET = re.compile(
+    r"(?:哪家|哪份|哪个|哪一家|什么)(?:报纸|报社|报|媒体)|(?:登|刊登|发表|刊发|刊载)在哪"
+    r"|\bwhich (?:newspaper|paper|outlet)s?\b|\bwhat (?:newspaper|paper)\b|\bpublished (?:in|by)\b",
+    re.I,
+)
+
+
+def asks_outlet(info: QuestionInfo) -> bool:
+    """Whether the question asks which newspaper carried the coverage."""
+    return bool(_ASKS_OUTLET.search(info.text))
+
+
 # Headlines and "——访…" lines name a section; they answer only questions about titles.
 _ASKS_TITLE = re.compile(r"标题|题目|栏目|主题|专版|版面|哪一版|那版|篇名|稿子叫|headline|title|column", re.I)
 # Asking for a name of a text (题目, 栏目), not for what it is about (主题 may be either).
@@ -56,6 +69,8 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
     asking what a text is called, a title."""
     if _ASKS_NAME_OF_TEXT.search(info.text) and not _is_title(hit, start, end):
         return False
+    if asks_outlet(info):
+        return bool(hit.chunk.newspaper) and hit.chunk.newspaper in hit.chunk.text[start:end]
     if info.kind == "person":
         # Who: a named speaker's words (the answer names them), a byline or an interview line.
         text = hit.chunk.text[start:end]
@@ -170,12 +185,13 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
     """Sentences, and pairs of adjacent sentences, that could be quoted."""
     # A page's date line also carries its production credits: date questions may quote it.
     # Credits say who wrote the page, so they answer who/when questions, not what a reporter thinks.
-    credits_ok = (bool(_ASKS_CREDITS.search(info.text)) and info.kind in ("person", "list")) or info.kind == "date"
+    # Bylines also name the newspaper ("正观新闻·郑州晚报记者 孙亚文"): they answer which paper carried it.
+    credits_ok = (bool(_ASKS_CREDITS.search(info.text)) and info.kind in ("person", "list")) or info.kind == "date" or asks_outlet(info)
     headings_ok = bool(_ASKS_TITLE.search(info.text)) or info.kind == "date"  # a page's date line has no full stop
     spans = []
     # English questions are scored by encoding every candidate: keep that to single sentences of
     # the best passages, or one question costs seconds and hundreds of MB under load.
-    for hit in hits[:ENGLISH_PASSAGES] if info.english else hits:
+    for hit in hits[:ENGLISH_PASSAGES] if info.english and not asks_outlet(info) else hits:
         text = hit.chunk.text
         sentences = [
             (a, b) for a, b in sentence_spans(text)

@@ -429,3 +429,18 @@ def test_a_quote_starts_after_a_pointer_to_its_speaker() -> None:
     assert answer.text.startswith("市科技局党组书记、局长李明表示：“我市将") and problems(answer) == []
     unattributed = ask("我市将着力发展几个新兴产业？", [make_hit("该负责人表示,我市将着力发展新材料等5个新兴产业。")])
     assert unattributed.citations[0].quote.startswith("该负责人表示")  # nobody to name: the pointer stays
+
+
+def test_which_newspaper_is_answered_by_a_byline_naming_it() -> None:
+    from dataclasses import replace
+
+    def paper(hit):  # type: ignore[no-untyped-def]
+        return replace(hit, chunk=replace(hit.chunk, newspaper="郑州晚报"))
+
+    hits = [
+        paper(make_hit("网易、腾讯网等多家媒体平台转发了报道。")),
+        paper(make_hit("科技局将建设算力中心。\n正观新闻·郑州晚报记者 孙亚文", rank=2, **LI)),
+    ]
+    answer = ask("这些报道登在哪家报纸上？", hits)
+    assert not answer.refused and "郑州晚报" in answer.citations[0].quote
+    assert ask("这些报道登在哪家报纸上？", hits[:1]).refused  # nothing names the paper

@@ -124,3 +124,10 @@ def test_a_first_question_with_a_pronoun_carries_a_notice(hash_settings) -> None
     assert any("“他”" in n for n in pipeline.ask("他说了什么？").notices)
     earlier = pipeline.ask("王智明说要对标哪些城市？")
     assert not any("“他”" in n for n in pipeline.ask("他还说了什么？", history=[Turn.of(earlier)]).notices)
+
+
+def test_which_newspaper_finds_the_byline_of_the_retrieved_article(hash_settings) -> None:  # type: ignore[no-untyped-def]
+    from app.pipeline import load_pipeline
+
+    answer = load_pipeline(hash_settings).ask("王智明的采访发表在哪份报纸上？")
+    assert not answer.refused and "郑州晚报" in answer.text
