@@ -82,7 +82,7 @@ def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = 
     if chosen[0].support < threshold:
         return False
     # "哪家报纸" is answered by a line naming the paper, not by whatever else matched.
-    if asks_outlet(info) and not any(fits(info, s.hit, s.start, s.end) for s in chosen):
+    if asks_outlet(info.text) and not any(fits(info, s.hit, s.start, s.end) for s in chosen):
         return False
     # "具体是哪13条" is not answered by a sentence that names the thirteen without listing them.
     expected = asked_count(info.text)

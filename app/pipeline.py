@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from app.answer import compose, holds_post, is_common
-from app.qtype import DATE_TERM, analyse
+from app.qtype import DATE_TERM
 from app.sentences import asks_outlet, date_forms, forms
 from app.chunking import ChunkSettings
 from app.config import Settings
@@ -145,7 +145,7 @@ class Pipeline:
         when another department's passage matches the topic better, and no side of a comparison
         ("文旅局和商务局各有什么打算") is missing because the other filled the top k."""
         hits = self.retrieve(question, k=k, mode=mode, filters=filters)
-        if asks_outlet(analyse(question)):
+        if asks_outlet(question):
             hits = hits + self._bylines(hits)
         if filters.speakers:
             return hits

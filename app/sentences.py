@@ -44,9 +44,9 @@ _ASKS_OUTLET = re.compile(
 )
 
 
-def asks_outlet(info: QuestionInfo) -> bool:
+def asks_outlet(question: str) -> bool:
     """Whether the question asks which newspaper carried the coverage."""
-    return bool(_ASKS_OUTLET.search(info.text))
+    return bool(_ASKS_OUTLET.search(question))
 
 
 # Headlines and "——访…" lines name a section; they answer only questions about titles.
@@ -69,7 +69,7 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
     asking what a text is called, a title."""
     if _ASKS_NAME_OF_TEXT.search(info.text) and not _is_title(hit, start, end):
         return False
-    if asks_outlet(info):
+    if asks_outlet(info.text):
         return bool(hit.chunk.newspaper) and hit.chunk.newspaper in hit.chunk.text[start:end]
     if info.kind == "person":
         # Who: a named speaker's words (the answer names them), a byline or an interview line.
@@ -186,12 +186,12 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
     # A page's date line also carries its production credits: date questions may quote it.
     # Credits say who wrote the page, so they answer who/when questions, not what a reporter thinks.
     # Bylines also name the newspaper ("正观新闻·郑州晚报记者 孙亚文"): they answer which paper carried it.
-    credits_ok = (bool(_ASKS_CREDITS.search(info.text)) and info.kind in ("person", "list")) or info.kind == "date" or asks_outlet(info)
+    credits_ok = (bool(_ASKS_CREDITS.search(info.text)) and info.kind in ("person", "list")) or info.kind == "date" or asks_outlet(info.text)
     headings_ok = bool(_ASKS_TITLE.search(info.text)) or info.kind == "date"  # a page's date line has no full stop
     spans = []
     # English questions are scored by encoding every candidate: keep that to single sentences of
     # the best passages, or one question costs seconds and hundreds of MB under load.
-    for hit in hits[:ENGLISH_PASSAGES] if info.english and not asks_outlet(info) else hits:
+    for hit in hits[:ENGLISH_PASSAGES] if info.english and not asks_outlet(info.text) else hits:
         text = hit.chunk.text
         sentences = [
             (a, b) for a, b in sentence_spans(text)
