@@ -86,8 +86,8 @@ def _aliases(department: str) -> set[str]:
     return {department, bare, short} - {""}
 
 
-# "他还提到了什么？", "郑州在这方面有什么动作？": something the last answer did not already say.
-_MORE = re.compile(r"还|另外|此外|其他|其它|别的|这方面|这一方面|这件事|这一点|\b(?:else|also|other|another|more)\b", re.I)
+# "他还提到了什么？": something the last answer did not already say.
+_MORE = re.compile(r"还|另外|此外|其他|其它|别的|\b(?:else|also|other|another|more)\b", re.I)
 # "郑州在这方面有什么动作": a pointer to what the last answer was about.
 _TOPIC_POINTER = re.compile(r"这方面|这一方面|这件事|这一点|这个问题|此事|上述|\bin this (?:area|respect|regard)\b|\bon this\b", re.I)
 TOPIC_WORDS = 4
@@ -139,8 +139,10 @@ def unresolved_pronoun(question: str, resolved: str, entities: Entities) -> str:
     """The personal pronoun ("他", "he") a question still holds after resolution when it names nobody
     itself: there was no one earlier it can mean."""
     match = _PERSONAL.search(resolved)
+    if not match or not _PERSONAL.search(question):
+        return ""
     found = entities.find(question)
-    return match.group(0) if match and _PERSONAL.search(question) and not (found["person"] or found["department"]) else ""
+    return "" if found["person"] or found["department"] else match.group(0)
 
 
 def _resolve_subject(question: str, history: list[Turn], entities: Entities) -> str:

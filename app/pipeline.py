@@ -14,8 +14,6 @@ from collections.abc import Iterator
 import numpy as np
 
 from app.answer import compose, holds_post, is_common
-from app.qtype import DATE_TERM
-from app.sentences import asks_outlet, date_forms, forms
 from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
@@ -23,8 +21,10 @@ from app.errors import IndexMissing, InputError
 from app.followup import Entities, Turn, already_said, resolve, unresolved_pronoun
 from app.generate import from_llm
 from app.llm import LLMUnavailable, llm_from_settings
+from app.qtype import DATE_TERM
 from app.retrieve import search
 from app.schema import Answer, Filters, Hit
+from app.sentences import asks_outlet, date_forms, forms
 from app.store import BuildReport, Index, build_index, load_index
 from app.text import bigrams, tagged
 from app.verify import checked
@@ -120,10 +120,11 @@ class Pipeline:
         if term not in cache:
             if len(cache) > 1024:
                 cache.clear()
-            variants = forms(term) if DATE_TERM.fullmatch(term) else (term,)
-            cache[term] = any(v in chunk.text for v in variants for chunk in self.index.chunks) or bool(
-                DATE_TERM.fullmatch(term) and any(v in date_forms(d) for v in variants for d in {c.date for c in self.index.chunks})
-            )
+            if DATE_TERM.fullmatch(term):  # a day is also known from the articles' dates, however written
+                days = " ".join(date_forms(d) for d in {c.date for c in self.index.chunks})
+                cache[term] = any(v in days or any(v in c.text for c in self.index.chunks) for v in forms(term))
+            else:
+                cache[term] = any(term in chunk.text for chunk in self.index.chunks)
         return cache[term]
 
     def similarity(self, question: str, sentences: list[str]) -> np.ndarray:

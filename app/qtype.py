@@ -65,15 +65,14 @@ def asked_count(question: str) -> int:
     numeral = match.group(0)[1:-1]
     if numeral.isdigit():
         return int(numeral)
-    if numeral == "十":
-        return 10
-    tens, _, ones = numeral.partition("十")
-    if "十" in numeral:
+    if "十" in numeral:  # 十 10, 十二 12, 二十 20
+        tens, _, ones = numeral.partition("十")
         return _NUMERALS.get(tens, 1) * 10 + _NUMERALS.get(ones, 0)
     return _NUMERALS.get(numeral, 0)
 
 
 _LIST_CLAUSE = re.compile(r"[，,。；;：:！!？?]")
+_LAST_ITEM = re.compile(r"和|与|及")  # "A、B和C", "A与B", "A以及B"
 _QUOTED_ITEM = re.compile(r"[“\"「『][^”\"」』]{1,20}[”\"」』]")
 
 
@@ -83,7 +82,7 @@ def items_listed(text: str) -> int:
     for clause in _LIST_CLAUSE.split(text):
         listed = clause.count("、") + 1 if "、" in clause else 0
         last = clause.rsplit("、", 1)[-1]
-        if re.search(r"和|与|及|以及", last):
+        if _LAST_ITEM.search(last):
             listed = max(listed, 1) + 1
         best = max(best, listed, len(_QUOTED_ITEM.findall(clause)))
     return best

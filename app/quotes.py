@@ -51,8 +51,8 @@ def choose(
         picks = each_speaker(info, ranked)
         if len(picks) >= 2:
             return picks
-    chosen = select(info, groups[0] if groups else ranked)
-    return each_part(info, groups[0] if groups else ranked, chosen)
+    pool = groups[0] if groups else ranked
+    return each_part(info, pool, select(info, pool))
 
 
 # "新兴产业、传统优势产业、未来产业各有几个": an enumeration in a question that asks about each item.

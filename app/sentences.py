@@ -67,15 +67,15 @@ def _is_title(hit: Hit, start: int, end: int) -> bool:
 def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
     """Whether a quote holds what the question asks for: a figure, a date, items, … or, for a question
     asking what a text is called, a title."""
+    text = hit.chunk.text[start:end]
     if _ASKS_NAME_OF_TEXT.search(info.text) and not _is_title(hit, start, end):
         return False
     if asks_outlet(info.text):
-        return bool(hit.chunk.newspaper) and hit.chunk.newspaper in hit.chunk.text[start:end]
+        return bool(hit.chunk.newspaper) and hit.chunk.newspaper in text
     if info.kind == "person":
         # Who: a named speaker's words (the answer names them), a byline or an interview line.
-        text = hit.chunk.text[start:end]
         return bool(hit.chunk.speaker) or is_credit_line(text) or bool(_INTERVIEW_LINE.match(text.strip()))
-    return fits_type(info, hit.chunk.text[start:end])
+    return fits_type(info, text)
 
 
 # "Who is …" (not "who said …") may be answered by the "——访…" line that names the interviewee.
