@@ -238,13 +238,14 @@ DEFAULT_RGB = Path(__file__).resolve().parent.parent.parent / "shared" / "benchm
 @app.command("eval")
 @_friendly
 def evaluate(
-    dataset: Annotated[str, typer.Option("--dataset", help="seeds (eval/seeds_qa.jsonl), rgb, or both.")] = "seeds",
+    dataset: Annotated[str, typer.Option("--dataset", help="Comma-separated: seeds, holdout, news-dev, news-dev-paragraphs, cmrc, rgb; or both (seeds,rgb), dev (all but rgb).")] = "seeds",
     retrieval: Annotated[Optional[list[str]], typer.Option("--retrieval", help="Retrieval modes to compare (repeatable): dense, lexical, hybrid.")] = None,
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages retrieved per answer.")] = 5,
     limit: Annotated[int, typer.Option("--limit", min=0, help="Only the first N questions (0: all).")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", help="Report folder (default eval/reports/<timestamp>).")] = None,
     questions: Annotated[Path, typer.Option("--questions", help="Seed question set (JSONL).")] = Path("eval/seeds_qa.jsonl"),
     rgb_path: Annotated[Path, typer.Option("--rgb-path", help="RGB zh_refine.json (read in place, never copied).")] = DEFAULT_RGB,
+    benchmarks: Annotated[Optional[Path], typer.Option("--benchmarks", help="Folder holding news-dev/ and cmrc2018/ (default ../shared/benchmarks).")] = None,
     noise: Annotated[str, typer.Option("--noise", help="RGB reader noise rates, comma-separated.")] = "0,0.4,0.8,1.0",
     baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Run the LangChain baseline beside ours.")] = True,
     min_recall5: Annotated[float, typer.Option("--min-recall5", help="Fail below this hybrid Recall@5 (seeds).")] = 0.0,
@@ -259,8 +260,9 @@ def evaluate(
     """Measure retrieval and answers on a question set with gold evidence; write report.md, results.jsonl and charts."""
     from app.evalrun import run_eval
 
-    if dataset not in ("seeds", "rgb", "both"):
-        raise InputError(f"unknown dataset {dataset!r}", "use --dataset seeds, rgb or both")
+    from app.evalrun import dataset_names
+
+    dataset_names(dataset)  # an unknown name fails before the model loads
     modes = retrieval or ["dense", "lexical", "hybrid"]
     if bad := [m for m in modes if m not in ("dense", "lexical", "hybrid")]:
         raise InputError(f"unknown retrieval mode {bad[0]!r}", "use --retrieval dense, lexical or hybrid")
@@ -270,7 +272,7 @@ def evaluate(
         raise InputError(f"--noise must be numbers separated by commas, not {noise!r}") from exc
     summary, failures, report = run_eval(
         _settings(seeds, index, model), dataset=dataset, modes=modes, k=k, limit=limit, out=out, questions=questions,
-        rgb_path=rgb_path, noises=noises, baseline=baseline,
+        rgb_path=rgb_path, noises=noises, baseline=baseline, benchmarks=benchmarks,
         gates={"recall@5": min_recall5, "mrr@10": min_mrr, "accuracy": min_accuracy, "citation_validity": min_citation_validity,
                "citation_precision": min_citation_precision, "refusal_recall": min_refusal_recall,
                "false_refusals": max_false_refusals},

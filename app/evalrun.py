@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import PROJECT_ROOT, Settings
-from app.evaluate import load_questions
+from app.evaluate import Question, load_questions
 from app.evalsuite import run_baseline_seeds, run_rgb_suite, run_seed_suite
 from app.pipeline import Pipeline, build, load_pipeline
 from app.report import console_summary, write_report
@@ -17,13 +17,32 @@ from app.store import load_index
 
 log = logging.getLogger(__name__)
 
+# Question sets with gold evidence: the bundled articles (two sets) and news-dev in both layouts.
+QUESTION_SETS = ("seeds", "holdout", "news-dev", "news-dev-paragraphs")
+DATASETS = (*QUESTION_SETS, "cmrc", "rgb")
+ALIASES = {"both": ("seeds", "rgb"), "dev": ("seeds", "holdout", "news-dev", "news-dev-paragraphs", "cmrc")}
 
-def check_gates(seeds: dict[str, Any] | None, gates: dict[str, float]) -> list[str]:
-    """Thresholds that the seed-set results miss (hybrid retrieval, extractive answers)."""
-    if not seeds:
+
+def dataset_names(spec: str) -> list[str]:
+    """'seeds,news-dev' -> ['seeds', 'news-dev']; aliases expand ('dev' is every development set but RGB)."""
+    names: list[str] = []
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        for name in ALIASES.get(part, (part,)):
+            if name not in DATASETS:
+                from app.errors import InputError
+
+                raise InputError(f"unknown dataset {name!r}", f"use one or more of {', '.join(DATASETS)} (or both, dev), comma-separated")
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def check_gates(result: dict[str, Any] | None, gates: dict[str, float]) -> list[str]:
+    """Thresholds that a question set's results miss (hybrid retrieval, extractive answers)."""
+    if not result:
         return []
-    hybrid = seeds["retrieval"].get("hybrid") or next(iter(seeds["retrieval"].values()))
-    values = {"recall@5": hybrid["recall@5"], "mrr@10": hybrid["mrr@10"], **seeds["answers"]}
+    hybrid = result["retrieval"].get("hybrid") or next(iter(result["retrieval"].values()), {})
+    values = {"recall@5": hybrid.get("recall@5", 0.0), "mrr@10": hybrid.get("mrr@10", 0.0), **result["answers"]}
     failures = []
     for name, limit in gates.items():
         value = values[name]
@@ -33,35 +52,75 @@ def check_gates(seeds: dict[str, Any] | None, gates: dict[str, float]) -> list[s
     return failures
 
 
+def _pipeline_over(settings: Settings, base: Pipeline, corpus: Path, index_dir: Path) -> Pipeline:
+    """A pipeline over another corpus, sharing the loaded model; its index is built or updated first."""
+    other = settings.model_copy(update={"seeds_dir": corpus, "index_dir": index_dir})
+    build(other, embedder=base.embedder)
+    return Pipeline(other, base.embedder, load_index(index_dir, base.embedder.fingerprint))
+
+
+def _questions_of(name: str, questions: Path, benchmarks: Path) -> list[Question]:
+    if name == "seeds":
+        return load_questions(questions if questions.is_absolute() else PROJECT_ROOT / questions)
+    if name == "holdout":
+        return load_questions(PROJECT_ROOT / "eval" / "holdout_qa.jsonl")
+    from app.devsets import news_dev_questions
+
+    return news_dev_questions(benchmarks)
+
+
 def run_eval(
     settings: Settings, *, dataset: str, modes: list[str], k: int, limit: int, out: Path | None, questions: Path,
-    rgb_path: Path, noises: list[float], baseline: bool, gates: dict[str, float],
+    rgb_path: Path, noises: list[float], baseline: bool, gates: dict[str, float], benchmarks: Path | None = None,
 ) -> tuple[str, list[str], Path]:
     """Run the datasets; returns (console summary, unmet thresholds, report path)."""
+    from app.devsets import BENCHMARKS, NEWS_DEV_LAYOUTS, cmrc_items, news_dev_folder, run_reading
+
+    benchmarks = benchmarks or BENCHMARKS
+    names = dataset_names(dataset)
     started = time.perf_counter()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     progress = log.isEnabledFor(logging.INFO)
-    seeds_result = rgb_result = None
     pipeline = load_pipeline(settings)
-    if dataset in ("seeds", "both"):
-        qs = load_questions(questions if questions.is_absolute() else PROJECT_ROOT / questions)[: limit or None]
-        seeds_result = run_seed_suite(pipeline, qs, modes, k, progress)
-        if baseline:
-            from app.ingest import read_folder
+    work = settings.cache_dir / "eval" / pipeline.embedder.fingerprint.replace(":", "_")
+    results: dict[str, dict[str, Any]] = {}
+    rgb_result = None
+    failures: list[str] = []
+    for name in names:
+        if name in QUESTION_SETS:
+            qs = _questions_of(name, questions, benchmarks)[: limit or None]
+            if name in NEWS_DEV_LAYOUTS:
+                corpus = news_dev_folder(benchmarks, name)
+                target = _pipeline_over(settings, pipeline, corpus, work / name)
+            else:
+                corpus, target = settings.seeds_dir, pipeline
+            result = run_seed_suite(target, qs, modes, k, progress)
+            if baseline:
+                from app.ingest import read_folder
 
-            articles, _ = read_folder(settings.seeds_dir)
-            seeds_result["baseline"] = run_baseline_seeds(articles, pipeline.embedder, qs, progress)
-    if dataset in ("rgb", "both"):
-        def pipeline_for(corpus: Path, index_dir: Path) -> Pipeline:
-            rgb_settings = settings.model_copy(update={"seeds_dir": corpus, "index_dir": index_dir})
-            build(rgb_settings, embedder=pipeline.embedder)
-            return Pipeline(rgb_settings, pipeline.embedder, load_index(index_dir, pipeline.embedder.fingerprint))
+                articles, _ = read_folder(corpus)
+                result["baseline"] = run_baseline_seeds(articles, pipeline.embedder, qs, progress)
+            results[name] = result
+            failures += [f"{name}: {f}" for f in check_gates(result, gates)]
+        elif name == "cmrc":
+            from app.answer import LocalCorpus, compose
+            from app.rgb import passages_as_hits
+            from app.verify import checked
 
-        work = settings.cache_dir / "rgb" / pipeline.embedder.fingerprint.replace(":", "_")
-        rgb_result = run_rgb_suite(pipeline_for, rgb_path, work, noises, limit, 10, progress, baseline=baseline)
+            def reader(question: str, passages: list[str]):  # type: ignore[no-untyped-def]
+                return checked(compose(question, passages_as_hits(passages), LocalCorpus(passages), pipeline.similarity))
+
+            items = cmrc_items(benchmarks)[: limit or None]
+            results["cmrc"] = {"reading": run_reading(reader, items, progress)}
+        elif name == "rgb":
+            rgb_result = run_rgb_suite(
+                lambda corpus, index_dir: _pipeline_over(settings, pipeline, corpus, index_dir),
+                rgb_path, settings.cache_dir / "rgb" / pipeline.embedder.fingerprint.replace(":", "_"),
+                noises, limit, 10, progress, baseline=baseline,
+            )
     meta = {
-        "started": stamp, "dataset": dataset, "model": pipeline.embedder.fingerprint,
-        "seed passages": len(pipeline.index.chunks), "k": k, "seconds": round(time.perf_counter() - started, 1),
+        "started": stamp, "datasets": ", ".join(names), "model": pipeline.embedder.fingerprint,
+        "k": k, "seconds": round(time.perf_counter() - started, 1),
     }
-    report = write_report(out or PROJECT_ROOT / "eval" / "reports" / stamp, meta, seeds_result, rgb_result)
-    return console_summary(seeds_result, rgb_result), check_gates(seeds_result, gates), report
+    report = write_report(out or PROJECT_ROOT / "eval" / "reports" / stamp, meta, results, rgb_result)
+    return console_summary(results, rgb_result), failures, report

@@ -136,9 +136,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def fact_present(fact: Any, text: str) -> bool:
-    """A key fact (or one of its alternatives) occurs in the answer text."""
-    options = fact if isinstance(fact, list) else [fact]
-    return any(option in text for option in options)
+    """A key fact (or one of its alternatives) occurs in the answer text, whitespace ignored on both sides."""
+    options = fact if isinstance(fact, (list, tuple)) else [fact]
+    squashed = "".join(text.split())
+    return any("".join(option.split()) in squashed for option in options)
 
 
 def answer_row(pipeline, q: Question, locator: EvidenceLocator, k: int = 5) -> dict[str, Any]:  # type: ignore[no-untyped-def]

@@ -63,22 +63,35 @@ def rgb_tables(rgb: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_report(out: Path, meta: dict[str, Any], seeds: dict[str, Any] | None, rgb: dict[str, Any] | None) -> Path:
+def reading_tables(result: dict[str, Any]) -> list[str]:
+    """The reader protocol (one paragraph given): quotes holding a gold span, refusals, quote length."""
+    r = result["reading"]
+    return _table(["questions", "quote holds the answer", "refused", "median quote (chars)"],
+                  [[r["n"], r["accuracy"], r["refused"], r["median_quote_chars"]]])
+
+
+def _tables(name: str, result: dict[str, Any]) -> list[str]:
+    return reading_tables(result) if "reading" in result else seed_tables(result)
+
+
+def write_report(out: Path, meta: dict[str, Any], results: dict[str, dict[str, Any]], rgb: dict[str, Any] | None) -> Path:
     """Write report.md, results.jsonl and the charts; returns the report path."""
     out.mkdir(parents=True, exist_ok=True)
     lines = [f"# biaogan evaluation, {meta['started']}", ""]
     lines += [f"- {key}: {value}" for key, value in meta.items() if key != "started"]
-    if seeds:
-        lines += ["", "## Seed question set", ""] + seed_tables(seeds)
-        lines += ["", "![recall@k](recall_at_k.png)", "", "![accuracy by kind](accuracy_by_kind.png)"]
-        lines += ["", "## Wrong answers", ""] + _failures(seeds["rows"])
+    for name, result in results.items():
+        lines += ["", f"## {name}", ""] + _tables(name, result)
+        if "rows" in result:
+            lines += ["", f"![recall@k]({name}-recall_at_k.png)", "", f"![accuracy by kind]({name}-accuracy_by_kind.png)"]
+            lines += ["", "### Wrong answers", ""] + _failures(result["rows"])
     if rgb:
         lines += ["", "## RGB (Chinese)", ""] + rgb_tables(rgb)
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _write_results(out / "results.jsonl", seeds, rgb)
-    if seeds:
-        _charts(out, seeds)
+    _write_results(out / "results.jsonl", results, rgb)
+    for name, result in results.items():
+        if "rows" in result:
+            _charts(out, result, name)
     return path
 
 
@@ -91,11 +104,12 @@ def _failures(rows: list[dict[str, Any]], limit: int = 40) -> list[str]:
     return lines
 
 
-def _write_results(path: Path, seeds: dict[str, Any] | None, rgb: dict[str, Any] | None) -> None:
+def _write_results(path: Path, results: dict[str, dict[str, Any]], rgb: dict[str, Any] | None) -> None:
     with open(path, "w", encoding="utf-8") as handle:
-        baseline = {r["id"]: r for r in (seeds or {}).get("baseline", {}).get("rows", [])}
-        for row in (seeds or {}).get("rows", []):
-            handle.write(json.dumps({"dataset": "seeds", **row, "baseline": baseline.get(row["id"])}, ensure_ascii=False) + "\n")
+        for name, result in results.items():
+            baseline = {r["id"]: r for r in result.get("baseline", {}).get("rows", [])}
+            for row in result.get("rows", result.get("reading", {}).get("rows", [])):
+                handle.write(json.dumps({"dataset": name, **row, "baseline": baseline.get(row["id"])}, ensure_ascii=False) + "\n")
         if rgb:
             for row in rgb["end_to_end"]["rows"]:
                 handle.write(json.dumps({"dataset": "rgb", "protocol": "end_to_end", **row}, ensure_ascii=False) + "\n")
@@ -104,7 +118,7 @@ def _write_results(path: Path, seeds: dict[str, Any] | None, rgb: dict[str, Any]
                     handle.write(json.dumps({"dataset": "rgb", "protocol": f"reader@{noise}", **row}, ensure_ascii=False) + "\n")
 
 
-def _charts(out: Path, seeds: dict[str, Any]) -> None:
+def _charts(out: Path, seeds: dict[str, Any], name: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -117,11 +131,11 @@ def _charts(out: Path, seeds: dict[str, Any]) -> None:
         series["LangChain baseline"] = seeds["baseline"]["retrieval"]
     for name, summary in series.items():
         ax.plot(ks, [summary[f"recall@{k}"] for k in ks], marker="o", label=name)
-    ax.set(xlabel="k", ylabel="Recall@k", title="Seed set: recall@k by retrieval mode", ylim=(0, 1.02), xticks=ks)
+    ax.set(xlabel="k", ylabel="Recall@k", title=f"{name}: recall@k by retrieval mode", ylim=(0, 1.02), xticks=ks)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "recall_at_k.png", dpi=120)
+    fig.savefig(out / f"{name}-recall_at_k.png", dpi=120)
     plt.close(fig)
 
     kinds = sorted(seeds["answers"]["by_kind"])
@@ -133,17 +147,17 @@ def _charts(out: Path, seeds: dict[str, Any]) -> None:
         theirs = [seeds["baseline"]["answers"]["by_kind"].get(k, 0.0) for k in kinds]
         ax.bar([i + width / 2 for i in range(len(kinds))], theirs, width, label="LangChain baseline")
     ax.set_xticks(range(len(kinds)), kinds, rotation=30, ha="right")
-    ax.set(ylabel="accuracy", title="Seed set: answer accuracy by question kind", ylim=(0, 1.05))
+    ax.set(ylabel="accuracy", title=f"{name}: answer accuracy by question kind", ylim=(0, 1.05))
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "accuracy_by_kind.png", dpi=120)
+    fig.savefig(out / f"{name}-accuracy_by_kind.png", dpi=120)
     plt.close(fig)
 
 
-def console_summary(seeds: dict[str, Any] | None, rgb: dict[str, Any] | None) -> str:
+def console_summary(results: dict[str, dict[str, Any]], rgb: dict[str, Any] | None) -> str:
     lines: list[str] = []
-    if seeds:
-        lines += seed_tables(seeds)
+    for name, result in results.items():
+        lines += [f"## {name}", ""] + _tables(name, result) + [""]
     if rgb:
         lines += [""] + rgb_tables(rgb)
     return "\n".join(lines)

@@ -1,0 +1,121 @@
+"""Development sets read in place from ../shared/benchmarks: news-dev (30 real news articles, two
+layouts, 120 questions and 10 conversations) and the CMRC 2018 trial set (reader protocol).
+
+Nothing is copied into the repository: the articles are indexed from their own folder into the
+cache, and the questions are read into the same Question shape as eval/*.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from tqdm import tqdm
+
+from app.errors import InputError
+from app.evaluate import Question
+from app.schema import Answer
+
+log = logging.getLogger(__name__)
+
+BENCHMARKS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"
+NEWS_DEV_HINT = "pass --benchmarks DIR, the folder holding news-dev/ and cmrc2018/ (../shared/benchmarks)"
+# The two layouts of news-dev: the corpus line as published, and the same text split into paragraphs.
+NEWS_DEV_LAYOUTS = {"news-dev": "articles", "news-dev-paragraphs": "articles-paragraphs"}
+
+
+def news_dev_folder(root: Path, dataset: str) -> Path:
+    """The articles folder of one news-dev layout."""
+    folder = root / "news-dev" / NEWS_DEV_LAYOUTS[dataset]
+    if not folder.is_dir():
+        raise InputError(f"news-dev articles not found: {folder}", NEWS_DEV_HINT)
+    return folder
+
+
+def _alternatives(element: str) -> list[str]:
+    return [option for option in element.split("|") if option]
+
+
+def news_dev_questions(root: Path) -> list[Question]:
+    """qa.jsonl and conversations.jsonl as Questions; a conversation's last turn is the one scored."""
+    folder = root / "news-dev"
+    questions: list[Question] = []
+    for name in ("qa.jsonl", "conversations.jsonl"):
+        path = folder / name
+        if not path.is_file():
+            raise InputError(f"news-dev question file not found: {path}", NEWS_DEV_HINT)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if "turns" in row:
+                    questions.append(Question(
+                        row["id"], "followup", tuple(row["turns"]), "",
+                        tuple(_alternatives(e) for e in row["answer_must_last"]), tuple(row["evidence_last"]),
+                        {"article": row.get("article", "")},
+                    ))
+                else:
+                    questions.append(Question(
+                        row["id"], row["kind"], (row["question"],), "",
+                        tuple(_alternatives(e) for e in row["answer_must"]), tuple(row["evidence"]),
+                        {"article": row.get("article", ""), "speaker": row.get("speaker", "")},
+                    ))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise InputError(f"{path}:{number} is not a valid news-dev row ({exc})", NEWS_DEV_HINT) from exc
+    return questions
+
+
+@dataclass(frozen=True)
+class ReadingItem:
+    """One reading-comprehension question over one given paragraph."""
+
+    id: str
+    question: str
+    context: str
+    answers: tuple[str, ...]
+
+
+def cmrc_items(root: Path) -> list[ReadingItem]:
+    """The CMRC 2018 trial set (SQuAD format): every question with its paragraph and gold spans."""
+    path = root / "cmrc2018" / "cmrc2018_trial.json"
+    if not path.is_file():
+        raise InputError(f"CMRC 2018 trial set not found: {path}", NEWS_DEV_HINT)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    items = []
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a["text"].strip()))
+                if answers:
+                    items.append(ReadingItem(qa["id"], qa["question"], paragraph["context"], answers))
+    return items
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def run_reading(answer_fn: Callable[[str, list[str]], Answer], items: list[ReadingItem], progress: bool = False) -> dict[str, Any]:
+    """Give each question its paragraph; the answer is right when its quotes hold a gold span."""
+    rows = []
+    for item in tqdm(items, desc="reader", disable=not progress):
+        answer = answer_fn(item.question, [item.context])
+        quotes = "".join(c.quote for c in answer.citations) if not answer.refused else ""
+        held = any(_squash(a) in _squash(quotes) for a in item.answers)
+        rows.append({
+            "id": item.id, "question": item.question, "answer": answer.text, "refused": answer.refused,
+            "quote_chars": len(quotes), "correct": held, "gold": list(item.answers),
+        })
+    lengths = [r["quote_chars"] for r in rows if not r["refused"]]
+    return {
+        "n": len(rows),
+        "accuracy": sum(r["correct"] for r in rows) / len(rows) if rows else 0.0,
+        "refused": sum(r["refused"] for r in rows) / len(rows) if rows else 0.0,
+        "median_quote_chars": statistics.median(lengths) if lengths else 0,
+        "rows": rows,
+    }
