@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from app.clean import SUBTITLE, is_body, is_headline_like
 from app.metadata import Byline, Person, parse_byline, parse_interviewee, parse_speaker
 from app.schema import Article, Chunk, Section
+from app.speakers import Voice, find_people, main_person, voices
 from app.text import clause_spans, is_cjk, sentence_spans
 
 # Share of a paragraph's character bigrams found in the next speaker's paragraph, above which
@@ -41,11 +43,58 @@ def _lines(text: str) -> list[_Line]:
 
 
 def split_sections(article: Article) -> list[Section]:
-    """Interviews when the article has "——访…" subtitles, otherwise speaker sections."""
-    lines = _lines(article.text)
+    """Interviews when the article has "——访…" subtitles (on a line of their own or inside one),
+    an interview of one person when the article says it is one, otherwise speaker sections."""
+    lines = _split_subtitles(_lines(article.text))
     if any(SUBTITLE.match(line.text) for line in lines):
         return _interview_sections(article, lines)
-    return _speaker_sections(article, lines)
+    sections = _speaker_sections(article, lines)
+    people = find_people(article.text)
+    interviewee = main_person(article.text, people)
+    if interviewee is not None and not any(s.kind == "speaker" for s in sections):
+        # "专访", "接受…采访", "答记者问": the whole article is one interview.
+        return [Section(
+            id=f"{article.id}#s0", kind="interview", title=article.title, start=lines[0].start, end=lines[-1].end,
+            speaker=interviewee.name, position=interviewee.position, department=_department(interviewee.position),
+        )]
+    return sections
+
+
+def _department(position: str) -> str:
+    from app.metadata import department_of
+
+    return department_of(position)
+
+
+_MID_SUBTITLE = re.compile(r"——访")
+
+
+def _split_subtitles(lines: list[_Line]) -> list[_Line]:
+    """Cut a line where a "——访…" subtitle sits inside it (an article stored as one line): the headline
+    before it, the subtitle up to the interviewee's name, and the text after."""
+    out: list[_Line] = []
+    for line in lines:
+        match = _MID_SUBTITLE.search(line.text)
+        if not match or SUBTITLE.match(line.text):
+            out.append(line)
+            continue
+        text = line.text
+        people = find_people(text)
+        after = text[match.end() : match.end() + 60]
+        named = sorted((after.find(n) + len(n), n) for n, p in people.items() if p.name and n in after)
+        if not named:
+            out.append(line)
+            continue
+        cut_end = match.end() + named[0][0]
+        head_start = max(text.rfind(c, 0, match.start()) for c in "。！？；") + 1
+        pieces = [(0, head_start), (head_start, match.start()), (match.start(), cut_end), (cut_end, len(text))]
+        for a, b in pieces:
+            piece = text[a:b]
+            stripped = piece.strip()
+            if stripped:
+                offset = piece.find(stripped)
+                out.append(_Line(stripped, line.start + a + offset, line.start + a + offset + len(stripped)))
+    return out
 
 
 def _interview_sections(article: Article, lines: list[_Line]) -> list[Section]:
@@ -63,13 +112,29 @@ def _interview_sections(article: Article, lines: list[_Line]) -> list[Section]:
     bounds = starts + [len(lines)]
     for n, (s, first) in enumerate(zip(subtitles, starts)):
         block = lines[first : bounds[n + 1]]
-        person = parse_interviewee(lines[s].text) or Person("", "", "")
+        person = _interviewee(lines[s].text)
         title = " ".join(line.text for line in lines[first:s]) or lines[s].text
         byline = next((b for b in map(parse_byline, (line.text for line in block)) if b), None)
         sections.append(
             _section(article, len(sections), "interview", title, block, person, byline, subtitle=lines[s].text)
         )
     return sections
+
+
+def _interviewee(subtitle: str) -> Person:
+    """The person a "——访…" subtitle names, found as any titled person is."""
+    people = [p for p in find_people(subtitle).values() if p.name]
+    if people:
+        return Person(people[0].name, people[0].position, _department(people[0].position))
+    # The name closes the subtitle: whatever follows its last title ("…总领事多达昂").
+    from app.speakers import TITLES
+
+    who = subtitle.strip().removeprefix("——访")
+    ends = [m.end() for m in re.finditer("|".join(TITLES), who)]
+    if ends and 2 <= len(who) - ends[-1] <= 4:
+        position = who[: ends[-1]]
+        return Person(who[ends[-1] :], position, _department(position))
+    return parse_interviewee(subtitle) or Person("", "", "")
 
 
 def _speaker_sections(article: Article, lines: list[_Line]) -> list[Section]:
@@ -136,14 +201,29 @@ def _section(
 def chunk_article(article: Article, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
     """All passages of an article, in reading order, each a verbatim span of article.text."""
     chunks: list[Chunk] = []
+    people = find_people(article.text)
     for section in split_sections(article):
+        default = None
+        if section.kind == "interview" and (section.speaker or section.position):
+            from app.speakers import Person as Speaker
+
+            default = Speaker(section.speaker, section.position)
+        said = voices(article.text[: section.end], people, default)
+        said = [v for v in said if v.start >= section.start]
         for start, end in pack_spans(article.text, section.start, section.end, settings):
-            chunks.append(_chunk(article, section, len(chunks), start, end))
+            inside = [v for v in said if start <= v.start < end]
+            chunks.append(_chunk(article, section, len(chunks), start, end, inside))
     return chunks
 
 
-def _chunk(article: Article, section: Section, ordinal: int, start: int, end: int) -> Chunk:
+def _chunk(article: Article, section: Section, ordinal: int, start: int, end: int, said: list[Voice] = ()) -> Chunk:  # type: ignore[assignment]
     text = article.text[start:end]
+    speaker, position, department = section.speaker, section.position, section.department
+    named = list(dict.fromkeys((v.name, v.position) for v in said))
+    if not speaker and not position and len(named) == 1:
+        # One attributed speaker in a passage of a section without one: the passage is theirs.
+        speaker, position = named[0]
+        department = _department(position)
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
     return Chunk(
         id=f"{article.id}:{ordinal:03d}-{digest}",
@@ -157,11 +237,12 @@ def _chunk(article: Article, section: Section, ordinal: int, start: int, end: in
         date=article.date,
         section_title=section.title,
         section_kind=section.kind,
-        speaker=section.speaker,
-        position=section.position,
-        department=section.department,
+        speaker=speaker,
+        position=position,
+        department=department,
         newspaper=article.newspaper,
         source=article.source,
+        voices=tuple((v.start - start, min(v.end, end) - start, v.name, v.position) for v in said),
     )
 
 

@@ -129,8 +129,8 @@ def _charts(out: Path, seeds: dict[str, Any], name: str) -> None:
     series = {mode: s for mode, s in seeds["retrieval"].items()}
     if seeds.get("baseline"):
         series["LangChain baseline"] = seeds["baseline"]["retrieval"]
-    for name, summary in series.items():
-        ax.plot(ks, [summary[f"recall@{k}"] for k in ks], marker="o", label=name)
+    for label, summary in series.items():
+        ax.plot(ks, [summary[f"recall@{k}"] for k in ks], marker="o", label=label)
     ax.set(xlabel="k", ylabel="Recall@k", title=f"{name}: recall@k by retrieval mode", ylim=(0, 1.02), xticks=ks)
     ax.grid(alpha=0.3)
     ax.legend()

@@ -66,20 +66,41 @@ class Chunk:
     department: str = ""
     newspaper: str = ""
     source: str = ""
+    # Who speaks in each attributed sentence: (start, end, name, position), offsets into text.
+    voices: tuple[tuple[int, int, str, str], ...] = ()
 
     @property
     def header(self) -> str:
         """Context added to the embedded and lexical text, never to the quoted text."""
         who = f"{self.position}{self.speaker}".strip()
-        parts = [f"《{self.article_title}》", self.section_title, who]
+        others = [f"{p}{n}" for _, _, n, p in self.voices if f"{p}{n}" != who]
+        parts = [f"《{self.article_title}》", self.section_title, who, *dict.fromkeys(others)]
         return " ".join(p for p in parts if p)
+
+    def voice_at(self, start: int, end: int) -> tuple[str, str]:
+        """(name, position) of whoever speaks in text[start:end]: the attributed sentence it overlaps
+        most, else the section's speaker."""
+        best, size = ("", ""), 0
+        for a, b, name, position in self.voices:
+            overlap = min(b, end) - max(a, start)
+            if overlap > size:
+                best, size = (name, position), overlap
+        if size:
+            return best
+        return (self.speaker, self.position) if self.section_kind in ("interview", "speaker") else ("", "")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Everyone who speaks in the passage."""
+        return tuple(dict.fromkeys(n for n in (self.speaker, *(v[2] for v in self.voices)) if n))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Chunk:
-        return cls(**data)
+        voices = tuple(tuple(v) for v in data.get("voices", ()))
+        return cls(**{**data, "voices": voices})
 
 
 @dataclass(frozen=True)
@@ -110,7 +131,10 @@ class Filters:
     def accepts(self, chunk: Chunk) -> bool:
         if self.article_ids and chunk.article_id not in self.article_ids:
             return False
-        if self.speakers and not any(s and s in f"{chunk.position}{chunk.speaker}" for s in self.speakers):
+        if self.speakers and not any(
+            s and (s == name or s in position) for s in self.speakers
+            for name, position in ((chunk.speaker, chunk.position), *((v[2], v[3]) for v in chunk.voices))
+        ):
             return False
         if (self.date_from or self.date_to) and not chunk.date:
             return False

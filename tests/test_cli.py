@@ -80,4 +80,4 @@ def test_eval_exits_1_when_citation_precision_is_under_its_threshold(env: Path) 
     passed = runner.invoke(app, common + ["--min-citation-precision", "0"])
     assert passed.exit_code == 0, passed.output
     failed = runner.invoke(app, common + ["--min-citation-precision", "1.01"])
-    assert failed.exit_code == 1 and "threshold not met: citation_precision" in failed.output
+    assert failed.exit_code == 1 and "threshold not met: seeds: citation_precision" in failed.output

@@ -62,13 +62,13 @@ def test_eval_command_writes_report_results_and_charts(tmp_path: Path, seeds_cop
     out = tmp_path / "report"
     result = CliRunner().invoke(app, ["-q", "eval", "--limit", "20", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert {p.name for p in out.iterdir()} == {"report.md", "results.jsonl", "recall_at_k.png", "accuracy_by_kind.png"}
+    assert {p.name for p in out.iterdir()} == {"report.md", "results.jsonl", "seeds-recall_at_k.png", "seeds-accuracy_by_kind.png"}
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "| biaogan | hybrid |" in report and "LangChain baseline" in report
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 20 and {"answer", "citations", "retrieved", "baseline"} <= set(rows[0])
     failing = CliRunner().invoke(app, ["-q", "eval", "--limit", "5", "--no-baseline", "--out", str(tmp_path / "r2"), "--min-recall5", "1.01"])
-    assert failing.exit_code == 1 and "threshold not met: recall@5" in failing.stderr
+    assert failing.exit_code == 1 and "threshold not met: seeds: recall@5" in failing.stderr
 
 
 def test_rgb_without_data_is_a_clear_error(tmp_path: Path, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
