@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from app.qtype import QuestionInfo, analyse, asked_count, fits_type, items_listed, posts
+from app.qtype import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
 from app.quotes import MIN_SIMILARITY_EN, choose
 from app.schema import Answer, Citation, Hit
 from app.sentences import Sentence, Similarity, asks_outlet, context, fits, forms, is_credit_line
-from app.text import sentence_spans
+from app.text import sentence_spans, subwords
 from app.topic import on_topic
 
 # Calibrated on both question sets (README, "Evaluation"): any floor on the share of the question's
@@ -39,6 +39,10 @@ class Corpus(Protocol):
     def common(self, term: str) -> bool: ...
 
     def holds_post(self, organisation: str, title: str) -> bool: ...
+
+    def article_text(self, article_id: str) -> str: ...
+
+    def is_person(self, name: str) -> bool | None: ...
 
 
 def is_common(df: int, n: int) -> bool:
@@ -65,18 +69,56 @@ class LocalCorpus:
     def holds_post(self, organisation: str, title: str) -> bool:
         return True  # plain passages carry no positions
 
+    def article_text(self, article_id: str) -> str:
+        return ""  # each passage is its own article
+
+    def is_person(self, name: str) -> bool | None:
+        return None  # unknown: plain passages name no speakers
 
 
-def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = ()) -> bool:
+
+# What a figure question measures must be in the sentence that gives the figure: at least this share
+# of its words ("货物进出口总额" is not answered by "社会消费品零售总额", which shares only 总额).
+MEASURE_SHARE = 0.6
+
+
+def _mentioned(text: str, words: Sequence[str]) -> float:
+    plain = text.lower()
+    found = sum(any(form.lower() in plain for form in forms(w)) or sum(s in plain for s in subwords(w)) * 2 > len(subwords(w)) > 0 for w in words)
+    return found / len(words) if words else 1.0
+
+
+def measures(info: QuestionInfo, sentence: Sentence) -> bool:
+    """Whether one sentence of the quote gives a figure of what the question measures."""
+    text = sentence.text
+    parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
+    return any(fits_type(info, part) and _mentioned(part, info.measure) >= MEASURE_SHARE for part in parts)
+
+
+def placed(info: QuestionInfo, sentence: Sentence, corpus: Corpus | None) -> bool:
+    """Whether the quote is about a place the question pins down: the place is named in the sentence,
+    its passage, or its article (a figure for one district does not answer for another)."""
+    if not info.places:
+        return True
+    chunk = sentence.hit.chunk
+    where = f"{chunk.text} {chunk.article_title} {corpus.article_text(chunk.article_id) if corpus else ''}"
+    return any(form in where for place in info.places for form in place_forms(place))
+
+
+def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = (), corpus: Corpus | None = None) -> bool:
     """Whether the chosen sentences support an answer at all."""
     if not chosen:
         return False
+    if not placed(info, chosen[0], corpus):
+        return False
     # An answer about a named person quotes or mentions them: a reporter named only in a byline has
-    # no view to quote, and quoting the interviewee instead would misattribute it. (Only names the
-    # retrieved passages contain count; jieba also tags some nouns as names.)
+    # no view to quote, and quoting the interviewee instead would misattribute it. Only names the
+    # articles use for people count (jieba also tags district names as names).
     for person in info.people:
+        if corpus is not None and corpus.is_person(person) is False:
+            continue
         mentioned = any(person in h.chunk.text or person in context(h) for h in hits)
-        if mentioned and not any(person in s.text or person in context(s.hit) for s in chosen):
+        if mentioned and not any(person in s.text or person in s.where for s in chosen):
             return False
     threshold = MIN_SIMILARITY_EN if info.english else MIN_SUPPORT
     if chosen[0].support < threshold:
@@ -93,7 +135,9 @@ def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = 
     if info.kind not in ("number", "date"):
         return True
     # (A page's date line names nothing but the date, so date questions skip the topic test.)
-    return any(fits_type(info, s.text) and (info.kind == "date" or on_topic(info, s)) for s in chosen)
+    if info.kind == "date":
+        return any(fits_type(info, s.text) for s in chosen)
+    return any(fits_type(info, s.text) and on_topic(info, s) and measures(info, s) for s in chosen)
 
 
 
@@ -111,7 +155,10 @@ def holds_post(people: list[str], organisation: str, title: str) -> bool:
     with_org = [p for p in people if any(form in p for form in forms(organisation))] if organisation else people
     if organisation and not with_org:
         return True
-    return any(title in p for p in with_org)
+    if title.startswith("副"):
+        return any(title in p for p in with_org)
+    # 副局长 does not hold the post of 局长.
+    return any(re.search(rf"(?<!副){re.escape(title)}", p) for p in with_org)
 
 
 def compose(
@@ -125,7 +172,7 @@ def compose(
     info = replace(info, common=frozenset(t for t in info.terms if corpus.common(t)))
     absent = missing(info, corpus)
     chosen = [] if absent else choose(info, hits, corpus.idf, similarity, avoid, strict)
-    if not supported(info, chosen, hits):
+    if not supported(info, chosen, hits, corpus):
         return refusal(question, info, hits, topic="、".join(absent) or None)
     citations, lines = [], []
     for n, sentence in enumerate(chosen, start=1):
@@ -141,11 +188,11 @@ _ASKS_IDENTITY = re.compile(r"职务|职位|身份|头衔|什么职|担任|是�
 def _attributed(sentence: Sentence, n: int, english: bool, first: bool, identity: bool = False) -> str:
     """'市工信局党组书记、局长王智明表示：“…”[1]'; the speaker is not repeated when the quote names them
     (unless the question asks who they are and the quote does not give their position)."""
-    chunk = sentence.hit.chunk
-    who = f"{chunk.position}{chunk.speaker}"
+    speaker, position = sentence.speaker, sentence.position
+    who = f"{position}{speaker}"
     quote = sentence.text.strip()
-    named = bool(chunk.speaker and chunk.speaker in quote or chunk.position and chunk.position in quote)
-    if identity and chunk.position and chunk.position not in quote:
+    named = bool(speaker and speaker in quote or position and position in quote)
+    if identity and position and position not in quote:
         named = False
     if is_credit_line(quote):
         who = ""  # a byline is the newspaper's, not something the interviewee said
@@ -183,6 +230,7 @@ def refusal(question: str, info: QuestionInfo, hits: list[Hit], related: int = 3
         spans = sentence_spans(hit.chunk.text)
         a, b = spans[0] if spans else (0, len(hit.chunk.text))
         citations.append(Citation(n, hit.chunk, hit.chunk.text[a:b], a, b))
-        who = f"{hit.chunk.position}{hit.chunk.speaker}"
+        name, position = hit.chunk.voice_at(a, b)
+        who = f"{position}{name}"
         lines.append(f"[{n}] {who + '：' if who else ''}{hit.chunk.text[a:b]}")
     return Answer(question=question, text="\n".join(lines), refused=True, citations=tuple(citations), hits=tuple(hits))

@@ -13,7 +13,8 @@ _MARKER = re.compile(r"\[(\d+)\]")
 def source_line(citation: Citation) -> str:
     """[n] 《headline》，newspaper，date，section，speaker：“quote”"""
     chunk = citation.chunk
-    who = f"{chunk.position}{chunk.speaker}"
+    name, position = chunk.voice_at(citation.quote_start, citation.quote_end)
+    who = f"{position}{name}"
     section = chunk.section_title if chunk.section_title not in (chunk.article_title, who) else ""
     parts = [f"《{chunk.article_title}》", chunk.newspaper, chunk.date or "日期不详", section, who]
     described = "，".join(p for p in parts if p)

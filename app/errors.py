@@ -40,5 +40,9 @@ class IndexOutdated(BiaoganError):
     hint = "run `biaogan index --rebuild`"
 
 
+class IndexFormatChanged(IndexOutdated):
+    """The index was written by an older version of biaogan; it is rebuilt on first use."""
+
+
 class ModelUnavailable(BiaoganError):
     """The embedding model cannot be built or loaded."""

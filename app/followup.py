@@ -33,7 +33,7 @@ class Turn:
         """The turn an answer ends."""
         return cls(
             answer.question, answer.resolved_question or answer.question,
-            tuple(c.chunk.speaker for c in answer.citations),
+            tuple(c.chunk.voice_at(c.quote_start, c.quote_end)[0] for c in answer.citations),
             () if answer.refused else tuple(c.quote for c in answer.citations),
         )
 
@@ -51,11 +51,12 @@ class Entities:
     def from_chunks(cls, chunks: list[Chunk]) -> Entities:
         entities = cls(cities=tuple(sorted(cities())))
         for chunk in chunks:
-            if chunk.speaker:
-                entities.people.setdefault(chunk.speaker, chunk.department)
-                romanised = " ".join(name_pinyin(chunk.speaker).split()[:2])
+            for name in chunk.names:
+                department = chunk.department if name == chunk.speaker else ""
+                entities.people.setdefault(name, department)
+                romanised = " ".join(name_pinyin(name).split()[:2])
                 if romanised:
-                    entities.pinyin.setdefault(romanised, chunk.speaker)
+                    entities.pinyin.setdefault(romanised, name)
             if chunk.department:
                 for alias in _aliases(chunk.department):
                     entities.departments.setdefault(alias, chunk.department)

@@ -17,7 +17,7 @@ from app.answer import compose, holds_post, is_common
 from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
-from app.errors import IndexMissing, InputError
+from app.errors import IndexFormatChanged, IndexMissing, InputError
 from app.followup import Entities, Turn, already_said, resolve, unresolved_pronoun
 from app.generate import from_llm
 from app.llm import LLMUnavailable, llm_from_settings
@@ -79,6 +79,7 @@ class Pipeline:
         self.index = index
         self._mention_cache: dict[str, bool] = {}
         self._people: list[str] | None = None
+        self._articles: dict[str, str] | None = None
         self.entities = Entities.from_chunks(index.chunks)
         self.llm = llm_from_settings(
             settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(), settings.llm_timeout_s
@@ -94,8 +95,30 @@ class Pipeline:
     def holds_post(self, organisation: str, title: str) -> bool:
         """Whether a quoted person's position holds the post (see app.answer.holds_post)."""
         if self._people is None:
-            self._people = sorted({f"{c.position}{c.speaker}" for c in self.index.chunks if c.position or c.speaker})
+            self._people = sorted(
+                {f"{c.position}{c.speaker}" for c in self.index.chunks if c.position or c.speaker}
+                | {f"{v[3]}{v[2]}" for c in self.index.chunks for v in c.voices}
+            )
         return holds_post(self._people, organisation, title)
+
+    def article_text(self, article_id: str) -> str:
+        """The text of an indexed article (its passages joined), for constraints such as a place."""
+        if self._articles is None:
+            texts: dict[str, list[str]] = {}
+            for chunk in self.index.chunks:
+                texts.setdefault(chunk.article_id, []).append(chunk.text)
+            self._articles = {aid: "\n".join(parts) for aid, parts in texts.items()}
+        return self._articles.get(article_id, "")
+
+    def is_person(self, name: str) -> bool | None:
+        """True for a person the articles quote or introduce; False for a name the articles use as a
+        place (梁溪 of 梁溪区); None when the articles do not say."""
+        if name in self.entities.people:
+            return True
+        vocab = self.index.lexical.vocab
+        if any(f"{name}{suffix}" in vocab for suffix in ("区", "县", "市", "镇", "省", "州", "新区")):
+            return False
+        return None
 
     def common(self, term: str) -> bool:
         """Whether a term is in a large share of the passages (see app.answer.is_common)."""
@@ -228,6 +251,7 @@ class Pipeline:
         self.index = load_index(self.settings.index_dir, self.embedder.fingerprint)
         self._mention_cache = {}
         self._people = None
+        self._articles = None
         self.entities = Entities.from_chunks(self.index.chunks)
 
 
@@ -236,10 +260,10 @@ def load_pipeline(settings: Settings, *, build_if_missing: bool = True) -> Pipel
     embedder = make_embedder(settings)
     try:
         index = load_index(settings.index_dir, embedder.fingerprint)
-    except IndexMissing:
+    except (IndexMissing, IndexFormatChanged) as exc:
         if not build_if_missing:
             raise
-        log.info("no index in %s yet; building it from %s", settings.index_dir, settings.seeds_dir)
+        log.info("%s; building it from %s", exc.message, settings.seeds_dir)
         build(settings, embedder=embedder)
         index = load_index(settings.index_dir, embedder.fingerprint)
     tagged("预热")  # the part-of-speech tagger's tables load now rather than in the first answer

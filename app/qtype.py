@@ -51,6 +51,8 @@ class QuestionInfo:
     specifics: tuple[str, ...] = ()  # names, places, organisations, figures the question is about
     people: tuple[str, ...] = ()  # the people it names (jieba's nr, 2-4 characters)
     common: frozenset[str] = frozenset()  # terms in a large share of passages (set by the answerer)
+    places: tuple[str, ...] = ()  # places the question pins down (河南省, 梁溪区, 海南)
+    measure: tuple[str, ...] = ()  # what a figure question measures (货物 进出口 总额), its words
 
 
 # "几位受访者…分别怎么说" asks what each of them said, not for a head count.
@@ -116,8 +118,77 @@ def analyse(question: str) -> QuestionInfo:
     if english:
         return QuestionInfo(question, kind, unit, tuple(dict.fromkeys(terms)), english)
     tags = tagged(question)  # once: part-of-speech tagging is the costliest step here
-    people = tuple(dict.fromkeys(w for w, flag in tags if flag == "nr" and 2 <= len(w) <= 4))
-    return QuestionInfo(question, kind, unit, tuple(dict.fromkeys(terms)), english, specifics(question, tags), people)
+    people = tuple(dict.fromkeys(w for w, flag in tags if flag == "nr" and 2 <= len(w) <= 4 and not _PLACE_SUFFIX.search(w)))
+    return QuestionInfo(
+        question, kind, unit, tuple(dict.fromkeys(terms)), english, specifics(question, tags), people,
+        places=places_in(tags), measure=measured(tags) if kind == "number" else (),
+    )
+
+
+# Administrative units: a word ending in one names a place, whatever jieba tags it.
+_PLACE_SUFFIX = re.compile(r"(?:省|市|区|县|州|镇|乡|村|自治区|新区)$")
+_SCOPE = frozenset("全国 国内 全省 全市 全区 全县 国际 境内 境外 海外 各地 当地 本地 我国 中国 两国 双方 各国".split())
+
+
+def places_in(tags: list[tuple[str, str]]) -> tuple[str, ...]:
+    """Places a question names: jieba's place tag, or any word ending in an administrative unit."""
+    found = []
+    for word, flag in tags:
+        if len(word) < 2 or word in _SCOPE or QUESTION_WORD.search(word):
+            continue
+        if re.fullmatch(r"[东南西北中上下内外]+", word):
+            continue  # 东西, 东北: directions, whatever the tagger says
+        if flag == "ns" or (len(word) >= 3 and _PLACE_SUFFIX.search(word) and flag in ("ns", "nr", "n", "nz", "nt")):
+            found.append(word)
+    return tuple(dict.fromkeys(found))
+
+
+def place_forms(place: str) -> tuple[str, ...]:
+    """A place as texts write it: 河南省 is also 河南, 梁溪区 also 梁溪."""
+    bare = re.sub(r"(?:省|市|自治区|区|县)$", "", place)
+    return (place, bare) if len(bare) >= 2 and bare != place else (place,)
+
+
+# Verbs and words that frame a figure rather than say what it measures.
+_MEASURE_FRAME = frozenset(
+    "是 有 为 达 达到 增长 提高 提升 下降 减少 降低 涨 增加 完成 实现 同比 环比 一共 共 总共 累计 约 大约 了 到 "
+    "今年 去年 明年 全年 上半年 下半年 年底 年初 目前 截至 其中 分别 各 具体 月份 目标 计划 任务 规模 总量 数量 数字 情况 多少".split()
+)
+_MEASURE_STOP = re.compile(r"^(?:x|p|uj|ul|c|r|t|m|q|ns|f|s)$")
+
+
+def measured(tags: list[tuple[str, str]]) -> tuple[str, ...]:
+    """The words of what a figure question measures: the content words next to its question word,
+    back to the nearest place, time, preposition, 的 or punctuation ("货物进出口总额是多少" -> 货物 进出口
+    总额; "有多少家养老机构" -> 养老 机构)."""
+    at = next((i for i, (w, _) in enumerate(tags) if re.search(r"多少|几", w)), -1)
+    if at < 0:
+        return ()
+
+    def run(indices: range, forward: bool = False) -> list[str]:
+        words: list[str] = []
+        for i in indices:
+            word, flag = tags[i]
+            if word in _SCOPE or word in _MEASURE_FRAME or (flag in ("d", "j") and not words):
+                if words and word not in _SCOPE:
+                    break
+                continue
+            if flag == "v" or flag in ("j", "nt", "nr", "ns") or _ORGANISATION.fullmatch(word):
+                if forward and words:
+                    break
+                continue  # what is measured is named by nouns, not by who does it or the verb
+            if (_MEASURE_STOP.match(flag) and not (flag == "x" and re.fullmatch(r"[\u4e00-\u9fff]{2,}", word))) or not word.strip():
+                if words or flag not in ("q", "m"):
+                    break
+                continue
+            if len(word) >= 2:
+                words.append(word)
+        return words
+
+    after = run(range(at + 1, len(tags)), forward=True)  # "多少家头部企业"
+    if after:
+        return tuple(after)
+    return tuple(reversed(run(range(at - 1, -1, -1))))  # "货物进出口总额是多少"
 
 
 _POST = re.compile(

@@ -110,7 +110,7 @@ def _figure_of(info: QuestionInfo, sentence: Sentence, item: list[str]) -> bool:
 
 def _holds(sentence: Sentence, item: list[str]) -> bool:
     """Whether a quote (with its speaker's post) mentions every word of an item."""
-    text = MARKS.sub("", f"{sentence.text}{context(sentence.hit)}".lower())
+    text = MARKS.sub("", f"{sentence.text}{sentence.where}".lower())
     return all(any(form.lower() in text for form in forms(word)) for word in item)
 
 
@@ -126,7 +126,7 @@ def each_speaker(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     topic = [t for t in topic_terms(info) if len(t) >= 2]
     picks: dict[str, Sentence] = {}
     for sentence in ranked:
-        speaker = sentence.hit.chunk.speaker
+        speaker = sentence.speaker
         if not speaker or speaker in picks:
             continue
         if mentions(sentence.text, topic):
@@ -156,7 +156,7 @@ def enumerated(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     floor = SIBLING_RATIO * ranked[0].score
 
     def relevant(points: dict[str, Sentence]) -> bool:
-        where = context(next(iter(points.values())).hit)
+        where = next(iter(points.values())).where
         named = any(form in where for term in info.terms if len(term) >= 2 and term not in ROLES for form in forms(term))
         return named or max(s.score for s in points.values()) >= floor
 

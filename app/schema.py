@@ -179,7 +179,7 @@ class Answer:
                     "article_title": c.chunk.article_title,
                     "date": c.chunk.date,
                     "section": c.chunk.section_title,
-                    "speaker": f"{c.chunk.position}{c.chunk.speaker}",
+                    "speaker": "".join(reversed(c.chunk.voice_at(c.quote_start, c.quote_end))),
                     "quote": c.quote,
                     "quote_start": c.quote_start,
                     "quote_end": c.quote_end,

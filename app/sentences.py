@@ -74,7 +74,7 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
         return bool(hit.chunk.newspaper) and hit.chunk.newspaper in text
     if info.kind == "person":
         # Who: a named speaker's words (the answer names them), a byline or an interview line.
-        return bool(hit.chunk.speaker) or is_credit_line(text) or bool(_INTERVIEW_LINE.match(text.strip()))
+        return bool(hit.chunk.voice_at(start, end)[0]) or is_credit_line(text) or bool(_INTERVIEW_LINE.match(text.strip()))
     return fits_type(info, text)
 
 
@@ -98,6 +98,19 @@ class Sentence:
     def text(self) -> str:
         return self.hit.chunk.text[self.start : self.end]
 
+    @property
+    def speaker(self) -> str:
+        return self.hit.chunk.voice_at(self.start, self.end)[0]
+
+    @property
+    def position(self) -> str:
+        return self.hit.chunk.voice_at(self.start, self.end)[1]
+
+    @property
+    def where(self) -> str:
+        """Who speaks in this sentence, as context text."""
+        return context(self.hit, self.start, self.end)
+
 
 def forms(term: str) -> tuple[str, ...]:
     """A term and its other names (发改委 is found as 发展改革委; 2023年5月17日 as 5月17日 or 5月17号)."""
@@ -118,10 +131,20 @@ def date_variants(date: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((date, f"{month}月{number}日", f"{month}月{number}号")))
 
 
-def context(hit: Hit) -> str:
-    """Who speaks in a passage: position, name, department (counted as part of every sentence)."""
+def context(hit: Hit, start: int | None = None, end: int | None = None) -> str:
+    """Who speaks: in the sentence text[start:end] when given (its own speaker, else the section's),
+    otherwise anyone speaking in the passage. Counted as part of the sentence it is for."""
     chunk = hit.chunk
-    return f"{chunk.position}{chunk.speaker} {chunk.department}"
+    if start is not None:
+        name, position = chunk.voice_at(start, len(chunk.text) if end is None else end)
+        return f"{position}{name} {chunk.department if name == chunk.speaker else ''}".strip()
+    others = " ".join(dict.fromkeys(f"{p}{n}" for _, _, n, p in chunk.voices))
+    return f"{chunk.position}{chunk.speaker} {chunk.department} {others}".strip()
+
+
+def speaker_of(hit: Hit, start: int, end: int) -> tuple[str, str]:
+    """(name, position) of whoever speaks in the sentence."""
+    return hit.chunk.voice_at(start, end)
 
 
 def dated(hit: Hit) -> str:
@@ -173,7 +196,7 @@ def named_groups(question: str, hits: list[Hit]) -> list[set[str]]:
     groups: list[set[str]] = []
     for name in sorted(people + departments, key=where):
         if name in people:
-            ids = {h.chunk.id for h in hits if h.chunk.speaker == name}
+            ids = {h.chunk.id for h in hits if name in h.chunk.names}
         else:
             ids = {h.chunk.id for h in hits if h.chunk.department == name}
         if ids and len(ids) < len(hits) and ids not in groups:
@@ -199,9 +222,8 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
             and (credits_ok if _CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b)
                  or (bool(_ASKS_WHO_IS.search(info.text)) and bool(_INTERVIEW_LINE.match(text[a:b].strip()))))
         ]
-        if hit.chunk.speaker or hit.chunk.position:
-            # "该负责人表示,围绕…": the answer names who speaks, so the quote starts after the pointer.
-            sentences = [(a + _lead_in(text[a:b]), b) for a, b in sentences]
+        # "该负责人表示,围绕…": the answer names who speaks, so the quote starts after the pointer.
+        sentences = [(a + _lead_in(text[a:b]), b) if any(hit.chunk.voice_at(a, b)) else (a, b) for a, b in sentences]
         spans.extend((hit, a, b) for a, b in sentences)
         for (a, b), (c, d) in zip(sentences, [] if info.english else sentences[1:]):
             # Adjacent sentences of one paragraph only: a quote never spans a paragraph break.
@@ -263,7 +285,7 @@ def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity 
     if info.english and similarity is not None:
         supports = [float(s) for s in similarity(info.text, texts)]
     else:
-        supports = [coverage(info, text, f"{context(hit)} {dated(hit)}", idf) for (hit, _, _), text in zip(spans, texts)]
+        supports = [coverage(info, text, f"{context(hit, a, b)} {dated(hit)}", idf) for (hit, a, b), text in zip(spans, texts)]
     singles = {(hit.chunk.id, a) for hit, a, b in spans}
     places = english_places(info.text) if info.english else ()
     asked = " " + re.sub(r"[^a-z]+", " ", info.text.lower()) + " "
@@ -273,7 +295,7 @@ def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity 
         is_pair = any(c in "。！？!?；;\n" for c in text.rstrip(_CLOSERS)[:-1]) and (hit.chunk.id, a) in singles
         bonus = TYPE_BONUS if fits(info, hit, a, b) else 0.0
         if info.english:
-            spelled = _spelled(hit.chunk.speaker)
+            spelled = _spelled(hit.chunk.voice_at(a, b)[0])
             if spelled and (f" {spelled[0]} {spelled[1]} " in asked or f" {spelled[2]} " in asked):
                 bonus += ENGLISH_NAME_BONUS
             if places:

@@ -23,7 +23,7 @@ import numpy as np
 
 from app.chunking import ChunkSettings, chunk_article, split_sections
 from app.embed import Embedder
-from app.errors import IndexCorrupt, IndexMissing, IndexOutdated, SeedsError
+from app.errors import IndexCorrupt, IndexFormatChanged, IndexMissing, IndexOutdated, SeedsError
 from app.ingest import Skipped, read_article, list_sources
 from app.lexical import LexicalIndex
 from app.schema import Article, Chunk
@@ -31,7 +31,7 @@ from app.text import add_words, lexical_tokens, name_pinyin
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 HNSW_M = 32
 HNSW_EF_SEARCH = 96
 
@@ -299,7 +299,7 @@ def load_index(index_dir: Path, fingerprint: str | None = None, *, verify: bool 
     except (OSError, json.JSONDecodeError) as exc:
         raise IndexCorrupt(f"the index manifest in {folder} is unreadable ({exc})") from exc
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexOutdated(f"the index in {index_dir} has format {manifest.get('format_version')}, this version reads {FORMAT_VERSION}")
+        raise IndexFormatChanged(f"the index in {index_dir} has format {manifest.get('format_version')}, this version reads {FORMAT_VERSION}")
     if fingerprint is not None and manifest.get("model") != fingerprint:
         raise IndexOutdated(f"the index in {index_dir} was built with model {manifest.get('model')}, but {fingerprint} is configured")
     if verify:

@@ -64,7 +64,7 @@ def source_cards(answer: Answer | None, turn: int = 1) -> str:
     cards = [f"<div class='bg-heading'>{heading}</div>"]
     for citation in answer.citations:
         chunk = citation.chunk
-        who = html.escape(f"{chunk.position}{chunk.speaker}")
+        who = html.escape("".join(reversed(chunk.voice_at(citation.quote_start, citation.quote_end))))
         meta = " · ".join(x for x in (html.escape(chunk.newspaper), html.escape(chunk.date or "日期不详"), who) if x)
         cards.append(
             f"<div class='bg-card' id='{card_id(turn, citation.n)}'>"
