@@ -85,7 +85,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON (same as --format json).")] = False,
     output: Annotated[str, typer.Option("--format", help="text, json, or briefing (Markdown with numbered sources).")] = "text",
     docx: Annotated[Optional[Path], typer.Option("--docx", help="Also write the answer with its sources to this .docx file.")] = None,
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read one question per stdin line; write one JSON object per line.")] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help='Read one question per stdin line (or {"question": ..., "history": [...]}); write one JSON object per line.')] = False,
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="Passages to retrieve.")] = 5,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical retrieval.")] = "hybrid",
     article: Annotated[Optional[list[str]], typer.Option("--article", help="Only this article id (repeatable).")] = None,
@@ -131,13 +131,37 @@ def ask(
         typer.echo("\n" + source_line(citation))
 
 
+MAX_SCRIPTED_HISTORY = 8  # earlier questions of a scripted conversation that are answered again
+
+
+def _parse_line(line: str) -> tuple[str, list[str]]:
+    """A plain question, or {"question": ..., "history": [earlier questions]}."""
+    text = line.strip()
+    if not text.startswith("{"):
+        return text, []
+    try:
+        row = json.loads(text)
+        question, history = row["question"], row.get("history", [])
+        if not isinstance(question, str) or not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+            raise TypeError("question must be a string and history a list of strings")
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise InputError(f"not a question line ({exc})", 'write a question, or {"question": "...", "history": ["earlier question", ...]}') from exc
+    return question, history[-MAX_SCRIPTED_HISTORY:]
+
+
 def _ask_lines(pipeline, k: int, mode: str, filters) -> None:  # type: ignore[no-untyped-def]
     """One JSON object per input line; a bad line yields an error object, not a crash."""
+    from app.followup import Turn
+
     for line in sys.stdin:
         if not line.strip():
             continue
         try:
-            row = pipeline.ask(line.rstrip("\n"), k=k, mode=mode, filters=filters).to_dict()
+            question, earlier = _parse_line(line)
+            history: list[Turn] = []
+            for turn in earlier:  # answered in order, so "他" and "这方面" resolve as in the chat
+                history.append(Turn.of(pipeline.ask(turn, history=history, k=k, mode=mode, filters=filters)))
+            row = pipeline.ask(question, history=history, k=k, mode=mode, filters=filters).to_dict()
         except BiaoganError as exc:
             row = {"question": line.rstrip("\n"), "error": exc.message, "hint": exc.hint}
         typer.echo(json.dumps(row, ensure_ascii=False))

@@ -83,7 +83,7 @@ def parse_article(source: str, data: bytes, text: str, repairs: tuple = ()) -> A
     content_hash = hashlib.sha256(data).hexdigest()
     date_line = next((line for line in head if is_date_line(line)), "")
     bylines = [b for b in (parse_byline(line) for line in lines) if b]
-    title = next((line for line in lines if not is_date_line(line) and is_headline_like(line)), "") or _lead(lines)
+    title = next((line for line in lines if line.strip() and not is_date_line(line) and is_headline_like(line)), "") or _lead(lines)
     return Article(
         id=article_id(source, content_hash),
         source=source,
@@ -99,7 +99,7 @@ def parse_article(source: str, data: bytes, text: str, repairs: tuple = ()) -> A
 
 def _lead(lines: list[str]) -> str:
     """A title for an article without a headline line: the opening of its first sentence."""
-    body = next((line for line in lines if not is_date_line(line)), lines[0])
+    body = next((line for line in lines if line.strip() and not is_date_line(line)), lines[0])
     first = re.split(r"[。！？!?]", body, maxsplit=1)[0]
     return first[:40]
 

@@ -22,6 +22,7 @@ from app.followup import Entities, Turn, already_said, resolve, unresolved_prono
 from app.generate import from_llm
 from app.llm import LLMUnavailable, llm_from_settings
 from app.qtype import DATE_TERM
+from app.quotes import asks_summary
 from app.retrieve import search
 from app.schema import Answer, Filters, Hit
 from app.sentences import asks_outlet, date_forms, forms
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 MAX_COMPARED = 3  # people or departments a comparison question is answered for
 PER_COMPARED = 3  # passages retrieved for each of them
+PER_SUMMARY = 8  # passages of the person a summary question names
 # Figures and ordinals of content (第一条, 第三项) must occur as written; 第一篇 or 第二版 may be how
 # the asker refers to an article or page, so those keep the looser test below.
 _EXACT_TERM = re.compile(r"\d|^第[一二三四五六七八九十百千]+(?![篇版期章节部])")
@@ -179,8 +181,10 @@ class Pipeline:
             return hits
         seen = {h.chunk.id for h in hits}
         extra = []
+        # A summary of what someone said draws on all of it, not only the passages nearest the question.
+        per_name = PER_SUMMARY if asks_summary(question) else PER_COMPARED
         for name in named[:MAX_COMPARED]:
-            for hit in self.retrieve(question, k=PER_COMPARED, mode=mode, filters=replace(filters, speakers=(name,))):
+            for hit in self.retrieve(question, k=per_name, mode=mode, filters=replace(filters, speakers=(name,))):
                 if hit.chunk.id not in seen:
                     seen.add(hit.chunk.id)
                     extra.append(hit)

@@ -38,6 +38,10 @@ def choose(
     fresh = [s for s in ranked if all(_shared(s.text, said) < DUPLICATE_SHARE for said in avoid)]
     if fresh and (strict or fresh[0].score >= SIBLING_RATIO * ranked[0].score):
         ranked = fresh
+    if asks_summary(info.text):
+        points = summary(info, ranked)
+        if len(points) >= 2:
+            return points
     groups = [group for ids in named_groups(info.text, hits) if (group := [s for s in ranked if s.hit.chunk.id in ids])]
     if len(groups) >= 2:
         picks: list[Sentence] = []
@@ -53,6 +57,51 @@ def choose(
             return picks
     pool = groups[0] if groups else ranked
     return each_part(info, pool, select(info, pool))
+
+
+# "概括X的主要观点", "X谈了哪几方面的打算": the main points of someone's statement, or of an article.
+_ASKS_SUMMARY = re.compile(r"概括|总结|归纳|主要观点|主要内容|主要做法|主要看法|核心观点|要点|谈了哪些|谈了什么|summari[sz]e|main points", re.I)
+MAX_POINTS_SUMMARY = 4
+SUMMARY_OVERLAP = 0.45  # two points sharing more of their character pairs say the same thing
+
+
+def asks_summary(question: str) -> bool:
+    return bool(_ASKS_SUMMARY.search(question))
+
+
+def summary(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
+    """Up to four points: the sentences of the person the question names (else of the best passage's
+    article) that are central to what they said and relevant to the question, each saying something
+    the others do not, in source order."""
+    if not ranked:
+        return []
+    singles = [s for s in ranked if s.end - s.start <= 160 and not any(c in s.text.rstrip("”’\"'）)")[:-1] for c in "。！？!?")]
+    singles = singles or ranked
+    names = [n for n in dict.fromkeys(s.speaker for s in singles) if n and n in info.text]
+    if names:
+        pool = [s for s in singles if s.speaker == names[0]]
+    else:
+        article = ranked[0].hit.chunk.article_id
+        pool = [s for s in singles if s.hit.chunk.article_id == article]
+    pool = list({(s.hit.chunk.id, s.start): s for s in pool}.values())
+    if len(pool) < 2:
+        return []
+    grams = [set(bigrams(s.text)) for s in pool]
+
+    def similarity(i: int, j: int) -> float:
+        a, b = grams[i], grams[j]
+        return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+    centrality = [sum(similarity(i, j) for j in range(len(pool)) if j != i) / (len(pool) - 1) for i in range(len(pool))]
+    top = max(s.score for s in pool) or 1.0
+    value = [0.5 * s.score / top + 0.5 * c for s, c in zip(pool, centrality)]
+    chosen: list[int] = []
+    for i in sorted(range(len(pool)), key=lambda i: -value[i]):
+        if len(chosen) >= MAX_POINTS_SUMMARY:
+            break
+        if all(similarity(i, j) < SUMMARY_OVERLAP for j in chosen):
+            chosen.append(i)
+    return sorted((pool[i] for i in chosen), key=lambda s: (s.hit.chunk.article_id, s.hit.chunk.start + s.start))
 
 
 # "新兴产业、传统优势产业、未来产业各有几个": an enumeration in a question that asks about each item.

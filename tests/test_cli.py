@@ -41,6 +41,19 @@ def test_ask_jsonl_answers_each_line_and_reports_bad_ones(env: Path) -> None:
     assert rows[2]["error"] == "the question is empty"
 
 
+def test_ask_jsonl_takes_a_scripted_conversation(env: Path) -> None:
+    lines = [
+        json.dumps({"question": "他还提到了什么？", "history": ["王智明说要对标哪些城市？"]}, ensure_ascii=False),
+        '{"question": 5}',
+    ]
+    result = runner.invoke(app, ["ask", "--jsonl"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    first, bad = (json.loads(line) for line in result.stdout.splitlines())
+    # "他" is resolved against the earlier question of the script.
+    assert "王智明" in first["resolved_question"]
+    assert "not a question line" in bad["error"] and "history" in bad["hint"]
+
+
 def test_empty_question_is_a_clear_error(env: Path) -> None:
     result = runner.invoke(app, ["ask", "   "])
     assert result.exit_code == 1

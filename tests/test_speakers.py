@@ -1,0 +1,66 @@
+"""Speakers found from general news grammar, on literal text written for these tests."""
+
+from __future__ import annotations
+
+from app.chunking import chunk_article, split_sections
+from app.ingest import parse_article
+from app.speakers import find_people, main_person, voices
+
+
+def _article(text: str, name: str = "a.txt"):  # type: ignore[no-untyped-def]
+    return parse_article(name, text.encode("utf-8"), text)
+
+
+def test_a_titled_name_is_a_person_with_its_position() -> None:
+    text = "市交通运输局副局长林海峰介绍，今年将新开公交线路12条。林海峰说，线路覆盖新城区。"
+    people = find_people(text)
+    assert people["林海峰"].position == "市交通运输局副局长"
+
+
+def test_a_district_after_a_title_word_is_not_a_name() -> None:
+    people = find_people("区委常委会研究了工作。东湖区委书记周立新表示，东湖区将加快建设。")
+    assert "周立新" in people
+    assert not any(name.startswith("会") for name in people)
+
+
+def test_a_foreign_name_is_confirmed_by_its_speech_verb() -> None:
+    text = "——访某国驻广州总领事巴图尔新华社记者李明报道巴图尔说，两国合作前景广阔。"
+    assert "巴图尔" in find_people(text)
+
+
+def test_each_sentence_gets_the_speaker_the_text_gives() -> None:
+    text = (
+        "发布会上，省商务厅副厅长郑晓东介绍，上半年全省外贸增长5%。"
+        "省统计局副局长韩梅表示，工业投资增长8.9%。她说，制造业投资增长较快。"
+        "今年以来，全省经济稳中有进。"
+    )
+    people = find_people(text)
+    said = [(text[v.start : v.end][:6], v.name) for v in voices(text, people)]
+    assert said == [("发布会上，省", "郑晓东"), ("省统计局副局", "韩梅"), ("她说，制造业", "韩梅")]
+
+
+def test_answers_in_a_question_and_answer_interview_belong_to_the_interviewee() -> None:
+    text = "某银行有关负责人就新政策答记者问问：政策的背景是什么？答：为稳定市场预期，延长了两项政策。"
+    people = find_people(text)
+    interviewee = main_person(text, people)
+    assert interviewee is not None and interviewee.position.endswith("有关负责人")
+    said = voices(text, people, interviewee)
+    assert any(text[v.start : v.end].startswith("答：") and v.position == interviewee.position for v in said)
+    assert not any(text[v.start : v.end].startswith("问：") for v in said)
+
+
+def test_a_subtitle_inside_a_one_line_article_makes_an_interview_section() -> None:
+    text = "2023-08-01\n\n新华社西宁8月1日电 专访：合作大有可为——访某国驻西宁总领事阿明古丽新华社记者王林阿明古丽说，双方合作潜力巨大。她表示，将扩大贸易。"
+    sections = split_sections(_article(text))
+    interview = [s for s in sections if s.kind == "interview"]
+    assert interview and interview[0].speaker == "阿明古丽"
+    chunks = chunk_article(_article(text))
+    quoted = next(c for c in chunks if "扩大贸易" in c.text)
+    start = quoted.text.index("她表示")
+    assert quoted.voice_at(start, start + 10)[0] == "阿明古丽"
+
+
+def test_an_article_date_line_in_iso_form_is_its_date() -> None:
+    article = _article("2023-07-18\n\n某市召开新闻发布会，介绍养老服务情况。")
+    assert article.date == "2023-07-18"
+    assert article.title.startswith("某市召开新闻发布会")
