@@ -91,8 +91,10 @@ def _mentioned(text: str, words: Sequence[str]) -> float:
 def measures(info: QuestionInfo, sentence: Sentence) -> bool:
     """Whether one sentence of the quote gives a figure of what the question measures."""
     text = sentence.text
+    # Who speaks is not what is measured ("夏扬提出的…投资").
+    words = [w for w in info.measure if w not in info.people and not any(f in sentence.where for f in forms(w))]
     parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
-    return any(fits_type(info, part) and _mentioned(part, info.measure) >= MEASURE_SHARE for part in parts)
+    return any(fits_type(info, part) and _mentioned(part, words) >= MEASURE_SHARE for part in parts)
 
 
 def placed(info: QuestionInfo, sentence: Sentence, corpus: Corpus | None) -> bool:

@@ -120,7 +120,7 @@ def add_words(names: list[str]) -> None:
     tokenizer = _jieba()
     for name in names:
         if name and len(name) >= 2:
-            tokenizer.add_word(name, freq=None)
+            tokenizer.add_word(name, freq=None, tag="nr")
 
 
 def _kept(tokens: Iterable[str]) -> list[str]:
