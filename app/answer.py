@@ -107,7 +107,9 @@ def placed(info: QuestionInfo, sentence: Sentence, corpus: Corpus | None) -> boo
     return any(form in where for place in info.places for form in place_forms(place))
 
 
-def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = (), corpus: Corpus | None = None) -> bool:
+def supported(
+    info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = (), corpus: Corpus | None = None, analogous: bool = False,
+) -> bool:
     """Whether the chosen sentences support an answer at all."""
     if not chosen:
         return False
@@ -139,7 +141,9 @@ def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = 
     # (A page's date line names nothing but the date, so date questions skip the topic test.)
     if info.kind == "date":
         return any(fits_type(info, s.text) for s in chosen)
-    return any(fits_type(info, s.text) and on_topic(info, s) and measures(info, s) for s in chosen)
+    # "那商务局呢？" after a question about 发改委's investment target asks for 商务局's counterpart,
+    # which may measure something else: then the figure need only be on the topic.
+    return any(fits_type(info, s.text) and on_topic(info, s) and (analogous or measures(info, s)) for s in chosen)
 
 
 
@@ -165,7 +169,7 @@ def holds_post(people: list[str], organisation: str, title: str) -> bool:
 
 def compose(
     question: str, hits: list[Hit], corpus: Corpus, similarity: Similarity | None = None,
-    avoid: Sequence[str] = (), strict: bool = False,
+    avoid: Sequence[str] = (), strict: bool = False, analogous: bool = False,
 ) -> Answer:
     """The extractive answer: quotes with citations, or a plain refusal listing the closest passages.
     Quotes in `avoid` (what the conversation's last answer said) are repeated only if they answer
@@ -174,7 +178,7 @@ def compose(
     info = replace(info, common=frozenset(t for t in info.terms if corpus.common(t)))
     absent = missing(info, corpus)
     chosen = [] if absent else choose(info, hits, corpus.idf, similarity, avoid, strict)
-    if not supported(info, chosen, hits, corpus):
+    if not supported(info, chosen, hits, corpus, analogous):
         return refusal(question, info, hits, topic="、".join(absent) or None)
     citations, lines = [], []
     for n, sentence in enumerate(chosen, start=1):

@@ -173,6 +173,11 @@ def _resolve_subject(question: str, history: list[Turn], entities: Entities) -> 
     return question
 
 
+def swaps_subject(question: str) -> bool:
+    """Whether a follow-up asks the same about someone else ("那商务局呢？", "what about the mayor?")."""
+    return bool(_WHAT_ABOUT.match(question.strip()))
+
+
 def _subject(turn: Turn, entities: Entities) -> str:
     """Who or what the turn is about: a named person, else a person its answer quoted, else a department."""
     found = entities.find(turn.text)

@@ -18,7 +18,7 @@ from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
 from app.errors import IndexFormatChanged, IndexMissing, InputError
-from app.followup import Entities, Turn, already_said, resolve, unresolved_pronoun
+from app.followup import Entities, Turn, already_said, resolve, swaps_subject, unresolved_pronoun
 from app.generate import from_llm
 from app.llm import LLMUnavailable, llm_from_settings
 from app.qtype import DATE_TERM
@@ -225,6 +225,7 @@ class Pipeline:
         question = clean_question(question)
         resolved = self.resolve(question, history)
         said = already_said(question, list(history or []))  # "他还提到了什么？" wants what was not quoted yet
+        analogous = resolved != question and swaps_subject(question)  # "那商务局呢？"
         hits = self.evidence(resolved, k=k, mode=mode, filters=filters)
         retrieved = time.perf_counter()
         answer: Answer | None = None
@@ -237,10 +238,10 @@ class Pipeline:
                 answer = from_llm(resolved, text, hits)
             except LLMUnavailable as exc:
                 log.warning("LLM unavailable, answering extractively: %s", exc.message)
-                fallback = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict))
+                fallback = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous))
                 answer = replace(fallback, notices=fallback.notices + (f"大模型暂不可用（{exc.message}），以下为摘录式回答。",))
         if answer is None:
-            answer = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict))
+            answer = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous))
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
         if pronoun := unresolved_pronoun(question, resolved, self.entities):
