@@ -78,7 +78,7 @@ class LocalCorpus:
 
 
 # What a figure question measures must be in the sentence that gives the figure: at least this share
-# of its words ("货物进出口总额" is not answered by "社会消费品零售总额", which shares only 总额).
+# of its words (a question about 出口总额 is not answered by 零售总额, which shares only 总额).
 MEASURE_SHARE = 0.6
 
 

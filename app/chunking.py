@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.clean import SUBTITLE, is_body, is_headline_like
-from app.metadata import Byline, Person, parse_byline, parse_interviewee, parse_speaker
+from app.metadata import Byline, Person, department_of, parse_byline, parse_interviewee, parse_speaker
 from app.schema import Article, Chunk, Section
-from app.speakers import Voice, find_people, main_person, voices
+from app.speakers import TITLES, Voice, find_people, main_person, voices
+from app.speakers import Person as Speaker
 from app.text import clause_spans, is_cjk, sentence_spans
 
 # Share of a paragraph's character bigrams found in the next speaker's paragraph, above which
@@ -42,34 +43,29 @@ def _lines(text: str) -> list[_Line]:
     return [line for line in out if line.text.strip()]
 
 
-def split_sections(article: Article) -> list[Section]:
+def split_sections(article: Article, people: dict[str, Speaker] | None = None) -> list[Section]:
     """Interviews when the article has "——访…" subtitles (on a line of their own or inside one),
-    an interview of one person when the article says it is one, otherwise speaker sections."""
-    lines = _split_subtitles(_lines(article.text))
+    an interview of one person when the article says it is one, otherwise speaker sections.
+    `people` are the article's titled people (find_people), when the caller has them already."""
+    people = find_people(article.text) if people is None else people
+    lines = _split_subtitles(_lines(article.text), people)
     if any(SUBTITLE.match(line.text) for line in lines):
         return _interview_sections(article, lines)
     sections = _speaker_sections(article, lines)
-    people = find_people(article.text)
     interviewee = main_person(article.text, people)
     if interviewee is not None and not any(s.kind == "speaker" for s in sections):
         # "专访", "接受…采访", "答记者问": the whole article is one interview.
         return [Section(
             id=f"{article.id}#s0", kind="interview", title=article.title, start=lines[0].start, end=lines[-1].end,
-            speaker=interviewee.name, position=interviewee.position, department=_department(interviewee.position),
+            speaker=interviewee.name, position=interviewee.position, department=department_of(interviewee.position),
         )]
     return sections
-
-
-def _department(position: str) -> str:
-    from app.metadata import department_of
-
-    return department_of(position)
 
 
 _MID_SUBTITLE = re.compile(r"——访")
 
 
-def _split_subtitles(lines: list[_Line]) -> list[_Line]:
+def _split_subtitles(lines: list[_Line], people: dict[str, Speaker]) -> list[_Line]:
     """Cut a line where a "——访…" subtitle sits inside it (an article stored as one line): the headline
     before it, the subtitle up to the interviewee's name, and the text after."""
     out: list[_Line] = []
@@ -79,7 +75,6 @@ def _split_subtitles(lines: list[_Line]) -> list[_Line]:
             out.append(line)
             continue
         text = line.text
-        people = find_people(text)
         after = text[match.end() : match.end() + 60]
         named = sorted((after.find(n) + len(n), n) for n, p in people.items() if p.name and n in after)
         if not named:
@@ -125,15 +120,13 @@ def _interviewee(subtitle: str) -> Person:
     """The person a "——访…" subtitle names, found as any titled person is."""
     people = [p for p in find_people(subtitle).values() if p.name]
     if people:
-        return Person(people[0].name, people[0].position, _department(people[0].position))
-    # The name closes the subtitle: whatever follows its last title ("…总领事多达昂").
-    from app.speakers import TITLES
-
+        return Person(people[0].name, people[0].position, department_of(people[0].position))
+    # The name closes the subtitle: whatever follows its last title ("…总领事巴图尔").
     who = subtitle.strip().removeprefix("——访")
     ends = [m.end() for m in re.finditer("|".join(TITLES), who)]
     if ends and 2 <= len(who) - ends[-1] <= 4:
         position = who[: ends[-1]]
-        return Person(who[ends[-1] :], position, _department(position))
+        return Person(who[ends[-1] :], position, department_of(position))
     return parse_interviewee(subtitle) or Person("", "", "")
 
 
@@ -202,14 +195,13 @@ def chunk_article(article: Article, settings: ChunkSettings = ChunkSettings()) -
     """All passages of an article, in reading order, each a verbatim span of article.text."""
     chunks: list[Chunk] = []
     people = find_people(article.text)
-    for section in split_sections(article):
-        default = None
-        if section.kind == "interview" and (section.speaker or section.position):
-            from app.speakers import Person as Speaker
-
-            default = Speaker(section.speaker, section.position)
-        said = voices(article.text[: section.end], people, default)
-        said = [v for v in said if v.start >= section.start]
+    for section in split_sections(article, people):
+        interviewed = section.kind == "interview" and (section.speaker or section.position)
+        default = Speaker(section.speaker, section.position) if interviewed else None
+        said = [
+            replace(v, start=v.start + section.start, end=v.end + section.start)
+            for v in voices(article.text[section.start : section.end], people, default)
+        ]
         for start, end in pack_spans(article.text, section.start, section.end, settings):
             inside = [v for v in said if start <= v.start < end]
             chunks.append(_chunk(article, section, len(chunks), start, end, inside))
@@ -223,7 +215,7 @@ def _chunk(article: Article, section: Section, ordinal: int, start: int, end: in
     if not speaker and not position and len(named) == 1:
         # One attributed speaker in a passage of a section without one: the passage is theirs.
         speaker, position = named[0]
-        department = _department(position)
+        department = department_of(position)
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
     return Chunk(
         id=f"{article.id}:{ordinal:03d}-{digest}",

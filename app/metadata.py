@@ -6,13 +6,10 @@ import re
 from dataclasses import dataclass
 
 from app.clean import BYLINE, DATE_LINE, SUBTITLE
+from app.speakers import TITLES
 
-# Longest first, so "党组书记" wins over "书记" and "副秘书长" over "秘书长".
-ROLES = (
-    "党工委书记", "党组书记", "副秘书长", "秘书长", "副局长", "局长", "副主任", "主任", "书记", "副市长", "市长",
-    "副区长", "区长", "主席", "院长", "校长", "部长", "处长", "董事长", "总经理", "市场总监", "总监", "经理",
-    "相关负责人", "负责人", "研究员", "教授", "创始人",
-)
+# One list of titles for the whole pipeline, longest first (党组书记 before 书记).
+ROLES = TITLES
 _ROLE_ALT = "|".join(ROLES)
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -87,6 +84,9 @@ def parse_interviewee(line: str) -> Person | None:
     return Person(name=who[ends[-1] :], position=position, department=department_of(position))
 
 
+_UNIT_SUFFIX = re.compile(r"公司|集团|局|委|办|室|厅|部|院|所|中心|大学|学校|银行|协会|学会|商会|政府|党工委|管委会|总局|机关|馆|站|队")
+
+
 def department_of(position: str) -> str:
     """The most specific unit named in a position: "市委副秘书长、市委政研室主任" -> 市委政研室."""
     units = []
@@ -94,6 +94,9 @@ def department_of(position: str) -> str:
         unit = part
         while (stripped := re.sub(rf"(?:{_ROLE_ALT})$", "", unit)) != unit:
             unit = stripped
+        # "…有限公司市场" (of 市场总监): the unit ends at its last organisation suffix.
+        if (ends := [m.end() for m in _UNIT_SUFFIX.finditer(unit)]) and ends[-1] >= 2:
+            unit = unit[: ends[-1]]
         if unit:
             units.append(unit)
     return units[-1] if units else ""
@@ -109,5 +112,6 @@ def parse_speaker(paragraph: str) -> Person | None:
         org = match.group("org").removeprefix("在")
         if org.startswith(("该", "这位", "他", "她")):
             return None
-        return Person(name=match.group("name"), position=org + match.group("role"), department=org)
+        position = org + match.group("role")
+        return Person(name=match.group("name"), position=position, department=department_of(position))
     return None

@@ -114,7 +114,7 @@ class Pipeline:
 
     def is_person(self, name: str) -> bool | None:
         """True for a person the articles quote or introduce; False for a name the articles use as a
-        place (梁溪 of 梁溪区); None when the articles do not say."""
+        place (东湖 of 东湖区); None when the articles do not say."""
         if name in self.entities.people:
             return True
         vocab = self.index.lexical.vocab

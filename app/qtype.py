@@ -51,8 +51,8 @@ class QuestionInfo:
     specifics: tuple[str, ...] = ()  # names, places, organisations, figures the question is about
     people: tuple[str, ...] = ()  # the people it names (jieba's nr, 2-4 characters)
     common: frozenset[str] = frozenset()  # terms in a large share of passages (set by the answerer)
-    places: tuple[str, ...] = ()  # places the question pins down (河南省, 梁溪区, 海南)
-    measure: tuple[str, ...] = ()  # what a figure question measures (货物 进出口 总额), its words
+    places: tuple[str, ...] = ()  # places the question pins down (某省, 东湖区)
+    measure: tuple[str, ...] = ()  # what a figure question measures (出口 总额), its words
 
 
 # "几位受访者…分别怎么说" asks what each of them said, not for a head count.
@@ -144,7 +144,7 @@ def places_in(tags: list[tuple[str, str]]) -> tuple[str, ...]:
 
 
 def place_forms(place: str) -> tuple[str, ...]:
-    """A place as texts write it: 河南省 is also 河南, 梁溪区 also 梁溪."""
+    """A place as texts write it: 东湖区 is also 东湖, a 省 without its suffix."""
     bare = re.sub(r"(?:省|市|自治区|区|县)$", "", place)
     return (place, bare) if len(bare) >= 2 and bare != place else (place,)
 
@@ -159,8 +159,8 @@ _MEASURE_STOP = re.compile(r"^(?:x|p|uj|ul|c|r|t|m|q|ns|f|s)$")
 
 def measured(tags: list[tuple[str, str]]) -> tuple[str, ...]:
     """The words of what a figure question measures: the content words next to its question word,
-    back to the nearest place, time, preposition, 的 or punctuation ("货物进出口总额是多少" -> 货物 进出口
-    总额; "有多少家养老机构" -> 养老 机构)."""
+    back to the nearest place, time, preposition, 的 or punctuation ("出口总额是多少" -> 出口 总额;
+    "有多少家企业" -> 企业)."""
     at = next((i for i, (w, _) in enumerate(tags) if re.search(r"多少|几", w)), -1)
     if at < 0:
         return ()
@@ -185,10 +185,10 @@ def measured(tags: list[tuple[str, str]]) -> tuple[str, ...]:
                 words.append(word)
         return words
 
-    after = run(range(at + 1, len(tags)), forward=True)  # "多少家头部企业"
+    after = run(range(at + 1, len(tags)), forward=True)  # "多少家企业"
     if after:
         return tuple(after)
-    return tuple(reversed(run(range(at - 1, -1, -1))))  # "货物进出口总额是多少"
+    return tuple(reversed(run(range(at - 1, -1, -1))))  # "出口总额是多少"
 
 
 _POST = re.compile(

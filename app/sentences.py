@@ -142,11 +142,6 @@ def context(hit: Hit, start: int | None = None, end: int | None = None) -> str:
     return f"{chunk.position}{chunk.speaker} {chunk.department} {others}".strip()
 
 
-def speaker_of(hit: Hit, start: int, end: int) -> tuple[str, str]:
-    """(name, position) of whoever speaks in the sentence."""
-    return hit.chunk.voice_at(start, end)
-
-
 def dated(hit: Hit) -> str:
     """The passage's date as questions write it, so "5月17日那版" is covered by every passage of that day."""
     return date_forms(hit.chunk.date)

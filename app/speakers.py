@@ -1,9 +1,9 @@
 """Who speaks in an article: people introduced by a title, and the speaker of every sentence.
 
 General Chinese news grammar only, never a list of anyone's names: a person is a name that follows
-a title ("国家发改委副主任李春临", "——访缅甸驻昆明总领事多达昂"), with the name's length settled by
+a title ("省商务厅副厅长郑晓东", "——访某国驻广州总领事巴图尔"), with the name's length settled by
 what follows it or by how often the article repeats it. A sentence has a speaker when the text says
-so: the name (or position) before a speech verb ("李春临说", "…主任狄雅静回答："), a pronoun pointing
+so: the name (or position) before a speech verb ("郑晓东说", "…主任韩梅回答："), a pronoun pointing
 back ("他表示"), a quotation still open from the speaker's sentence, or an answer ("答：") in a
 question-and-answer interview.
 """
@@ -41,7 +41,7 @@ _AFTER_NAME = re.compile(
 )
 _CJK_NAME = re.compile(r"[\u4e00-\u9fff]")
 # Common Chinese surnames (single and double): general knowledge of the language. A name without
-# one (a foreign or minority name, 多达昂) must be confirmed by a speech verb or by repetition.
+# one (a foreign or minority name, 巴图尔) must be confirmed by a speech verb or by repetition.
 SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
     "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
@@ -101,7 +101,7 @@ def _has_surname(name: str) -> bool:
 _SPEECH_AT = re.compile(rf"(?:{_SPEECH_ALT}|{_MILITARY_RANK})")
 
 
-def _name_after(text: str, at: int, counts: dict[str, int]) -> str:
+def _name_after(text: str, at: int) -> str:
     """The name that starts at `at`: 2–4 Chinese characters, settled by what follows or by repetition."""
     options = []
     for length in (2, 3, 4):
@@ -111,8 +111,8 @@ def _name_after(text: str, at: int, counts: dict[str, int]) -> str:
         if _NOT_IN_NAME.search(name[1:]) or any(t in name for t in ("记者", "通讯员", "表示", "介绍", "认为")):
             continue
         options.append(name)
-    # Surest: the name is followed by a speech verb or a rank ("李春临说", "谢鹏大校"), here or
-    # elsewhere in the text (a foreign name such as 多达昂 has no Chinese surname to go by).
+    # Surest: the name is followed by a speech verb or a rank ("郑晓东说", "王磊大校"), here or
+    # elsewhere in the text (a foreign name such as 巴图尔 has no Chinese surname to go by).
     for name in options:
         if _SPEECH_AT.match(text, at + len(name)) and (_has_surname(name) or text.count(name) >= 2):
             return name
@@ -123,7 +123,7 @@ def _name_after(text: str, at: int, counts: dict[str, int]) -> str:
     for name in sorted(options, key=lambda n: abs(len(n) - 3)):
         if _AFTER_NAME.match(text, at + len(name)) and _has_surname(name):
             return name
-    repeated = [(counts.get(name) or text.count(name), -abs(len(name) - 3), name) for name in options if _has_surname(name)]
+    repeated = [(text.count(name), -abs(len(name) - 3), name) for name in options if _has_surname(name)]
     repeated = [r for r in repeated if r[0] >= 2]
     return max(repeated)[2] if repeated else ""
 
@@ -135,8 +135,7 @@ def find_people(text: str) -> dict[str, Person]:
     """People the text introduces with a title, by name; plus the positions of unnamed speakers
     ("有关负责人") under the position itself."""
     people: dict[str, Person] = {}
-    counts: dict[str, int] = {}
-    for match in _RANKED.finditer(text):  # "空军航空大学周征光大校": organisation, name, rank
+    for match in _RANKED.finditer(text):  # "某军事学院王磊大校": organisation, name, rank
         for length in (3, 2):
             start = match.end(1) - length
             name = text[start : match.end(1)]
@@ -149,7 +148,7 @@ def find_people(text: str) -> dict[str, Person]:
         end = match.end()
         if _ORG_AFTER_TITLE.match(text, end):
             continue
-        name = _name_after(text, end, counts)
+        name = _name_after(text, end)
         position = _position_before(text, match.start(), end)
         if not name:
             if match.group(0).endswith("负责人") and len(position) > 3:
@@ -196,13 +195,12 @@ def voices(text: str, people: dict[str, Person], default: Person | None = None) 
     current: Person | None = None
     depth = 0  # open quotation marks carried from earlier sentences
     answering = False
-    last_line = -1
+    previous_end = 0
     for start, end in sentence_spans(text):
         sentence = text[start:end]
-        line = text.count("\n", 0, start)
-        if line != last_line:
-            depth = 0
-            last_line = line
+        if "\n" in text[previous_end:start]:
+            depth = 0  # a quotation does not run on past its paragraph
+        previous_end = end
         speaker = _speaker_in(sentence, people)
         if _QUESTION_MARK.match(sentence) or (sentence.rstrip("”\"").endswith(("？", "?")) and speaker is None):
             answering = False
