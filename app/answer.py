@@ -18,7 +18,7 @@ from app.qtype import QuestionInfo, analyse, asked_count, fits_type, items_liste
 from app.quotes import MIN_SIMILARITY_EN, choose
 from app.schema import Answer, Citation, Hit
 from app.sentences import Sentence, Similarity, asks_outlet, context, fits, forms, is_credit_line
-from app.text import sentence_spans, subwords
+from app.text import sentence_spans
 from app.topic import on_topic
 
 # Calibrated on both question sets (README, "Evaluation"): any floor on the share of the question's
@@ -77,26 +77,6 @@ class LocalCorpus:
 
 
 
-# What a figure question measures must be in the sentence that gives the figure: at least this share
-# of its words (a question about 出口总额 is not answered by 零售总额, which shares only 总额).
-MEASURE_SHARE = 0.6
-
-
-def _mentioned(text: str, words: Sequence[str]) -> float:
-    plain = text.lower()
-    found = sum(any(form.lower() in plain for form in forms(w)) or sum(s in plain for s in subwords(w)) * 2 > len(subwords(w)) > 0 for w in words)
-    return found / len(words) if words else 1.0
-
-
-def measures(info: QuestionInfo, sentence: Sentence) -> bool:
-    """Whether one sentence of the quote gives a figure of what the question measures."""
-    text = sentence.text
-    # Who speaks is not what is measured ("夏扬提出的…投资").
-    words = [w for w in info.measure if w not in info.people and not any(f in sentence.where for f in forms(w))]
-    parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
-    return any(fits_type(info, part) and _mentioned(part, words) >= MEASURE_SHARE for part in parts)
-
-
 def placed(info: QuestionInfo, sentence: Sentence, corpus: Corpus | None) -> bool:
     """Whether the quote is about a place the question pins down: the place is named in the sentence,
     its passage, or its article (a figure for one district does not answer for another)."""
@@ -107,9 +87,7 @@ def placed(info: QuestionInfo, sentence: Sentence, corpus: Corpus | None) -> boo
     return any(form in where for place in info.places for form in place_forms(place))
 
 
-def supported(
-    info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = (), corpus: Corpus | None = None, analogous: bool = False,
-) -> bool:
+def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = (), corpus: Corpus | None = None) -> bool:
     """Whether the chosen sentences support an answer at all."""
     if not chosen:
         return False
@@ -141,9 +119,7 @@ def supported(
     # (A page's date line names nothing but the date, so date questions skip the topic test.)
     if info.kind == "date":
         return any(fits_type(info, s.text) for s in chosen)
-    # "那商务局呢？" after a question about 发改委's investment target asks for 商务局's counterpart,
-    # which may measure something else: then the figure need only be on the topic.
-    return any(fits_type(info, s.text) and on_topic(info, s) and (analogous or measures(info, s)) for s in chosen)
+    return any(fits_type(info, s.text) and on_topic(info, s) for s in chosen)
 
 
 
@@ -155,16 +131,28 @@ def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:
     return list(dict.fromkeys(absent))
 
 
-def holds_post(people: list[str], organisation: str, title: str) -> bool:
-    """Whether someone among `people` ("position+name" strings) holds the post. An organisation no
-    one's position names (an alias such as 文旅) is left to the other checks."""
-    with_org = [p for p in people if any(form in p for form in forms(organisation))] if organisation else people
-    if organisation and not with_org:
-        return True
-    if title.startswith("副"):
-        return any(title in p for p in with_org)
+def post_holders(people: Sequence[tuple[str, str]], organisation: str, title: str) -> list[str] | None:
+    """Who among `people` ((name, position) pairs) holds the post: their names, or positions when
+    unnamed. None when no position names the organisation (an alias such as 文旅): not decided here.
+    The organisation is tried as written (宜昌市), then from its administrative unit on (郑州市委 as 市委)."""
+    variants = [organisation] if organisation else [""]
+    if (unit := re.sub(r"^.*?(?=[市省区县])", "", organisation)) and unit != organisation:
+        variants.append(unit)
+    for org in variants:
+        with_org = [(n, p) for n, p in people if any(form in p for form in forms(org))] if org else list(people)
+        if with_org or not org:
+            break
+    else:
+        return None
     # 副局长 does not hold the post of 局长.
-    return any(re.search(rf"(?<!副){re.escape(title)}", p) for p in with_org)
+    pattern = re.escape(title) if title.startswith("副") else rf"(?<!副){re.escape(title)}"
+    return [n or p for n, p in with_org if re.search(pattern, p)]
+
+
+def holds_post(people: list[str], organisation: str, title: str) -> bool:
+    """Whether someone among `people` ("position+name" strings) holds the post (see post_holders)."""
+    found = post_holders([("", p) for p in people], organisation, title)
+    return found is None or bool(found)
 
 
 def compose(
@@ -176,9 +164,13 @@ def compose(
     clearly better than anything new, or (strict) if nothing else fits."""
     info = analyse(question)
     info = replace(info, common=frozenset(t for t in info.terms if corpus.common(t)))
+    if analogous:
+        # "那商务局呢？" after 发改委's investment target asks for 商务局's counterpart figure, which
+        # may measure something else: what the earlier question measured is not pinned down.
+        info = replace(info, measure=())
     absent = missing(info, corpus)
     chosen = [] if absent else choose(info, hits, corpus.idf, similarity, avoid, strict)
-    if not supported(info, chosen, hits, corpus, analogous):
+    if not supported(info, chosen, hits, corpus):
         return refusal(question, info, hits, topic="、".join(absent) or None)
     citations, lines = [], []
     for n, sentence in enumerate(chosen, start=1):

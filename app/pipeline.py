@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from app.answer import compose, holds_post, is_common
+from app.answer import compose, is_common, post_holders
 from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
@@ -21,7 +21,7 @@ from app.errors import IndexFormatChanged, IndexMissing, InputError
 from app.followup import Entities, Turn, already_said, resolve, swaps_subject, unresolved_pronoun
 from app.generate import from_llm
 from app.llm import LLMUnavailable, llm_from_settings
-from app.qtype import DATE_TERM
+from app.qtype import DATE_TERM, posts
 from app.quotes import asks_summary
 from app.retrieve import search
 from app.schema import Answer, Filters, Hit
@@ -80,7 +80,7 @@ class Pipeline:
         self.embedder = embedder
         self.index = index
         self._mention_cache: dict[str, bool] = {}
-        self._people: list[str] | None = None
+        self._people: list[tuple[str, str]] | None = None
         self._articles: dict[str, str] | None = None
         self.entities = Entities.from_chunks(index.chunks)
         self.llm = llm_from_settings(
@@ -94,14 +94,28 @@ class Pipeline:
         df = 0 if tid is None else int(lexical.term_ptr[tid + 1] - lexical.term_ptr[tid])
         return math.log(1.0 + (lexical.n_docs - df + 0.5) / (df + 0.5))
 
-    def holds_post(self, organisation: str, title: str) -> bool:
-        """Whether a quoted person's position holds the post (see app.answer.holds_post)."""
+    def _posts(self) -> list[tuple[str, str]]:
+        """(name, position) of everyone the articles quote or introduce with a title, once."""
         if self._people is None:
             self._people = sorted(
-                {f"{c.position}{c.speaker}" for c in self.index.chunks if c.position or c.speaker}
-                | {f"{v[3]}{v[2]}" for c in self.index.chunks for v in c.voices}
+                {(c.speaker, c.position) for c in self.index.chunks if c.position or c.speaker}
+                | {(v[2], v[3]) for c in self.index.chunks for v in c.voices}
+                | {(name, position) for a in self.index.articles for name, position in a.get("people", [])}
             )
-        return holds_post(self._people, organisation, title)
+        return self._people
+
+    def holds_post(self, organisation: str, title: str) -> bool:
+        """Whether a quoted person's position holds the post (see app.answer.post_holders)."""
+        found = post_holders(self._posts(), organisation, title)
+        return found is None or bool(found)
+
+    def holders(self, question: str) -> list[str]:
+        """The people holding the posts a question names ("宜昌市双拥办主任…是谁"), by name."""
+        names: list[str] = []
+        for organisation, title in posts(question):
+            found = post_holders(self._posts(), organisation, title) if organisation else None
+            names += [n for n in found or () if n in self.entities.people]
+        return list(dict.fromkeys(names))
 
     def article_text(self, article_id: str) -> str:
         """The text of an indexed article (its passages joined), for constraints such as a place."""
@@ -202,8 +216,12 @@ class Pipeline:
         return extra
 
     def resolve(self, question: str, history: list[Turn] | None = None) -> str:
-        """The question made self-contained using earlier turns (speaker, department, city, topic)."""
-        return resolve(clean_question(question), list(history or []), self.entities, self.idf)
+        """The question made self-contained using earlier turns (speaker, department, city, topic), and
+        with the person who holds the post it asks about ("宜昌市双拥办主任是谁" -> （刘某）…)."""
+        resolved = resolve(clean_question(question), list(history or []), self.entities, self.idf)
+        found = self.entities.find(resolved)
+        holders = [] if found["person"] else self.holders(resolved)
+        return f"（{holders[0]}）{resolved}" if len(holders) == 1 else resolved
 
     def ask(
         self, question: str, *, history: list[Turn] | None = None, k: int | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.speakers import TITLES
 from app.text import cities, cjk_ratio, tagged, words
 
 # Checked in order; the first matching type wins.
@@ -191,9 +192,10 @@ def measured(tags: list[tuple[str, str]]) -> tuple[str, ...]:
     return tuple(reversed(run(range(at - 1, -1, -1))))  # "出口总额是多少"
 
 
-_POST = re.compile(
-    r"((?:[\u4e00-\u9fff]{0,6}?))(副书记|书记|副市长|市长|区长|县长|副局长|局长|副主任|主任|秘书长|部长|厅长|主席|总监|总经理|董事长)"
-)
+# Offices a question may ask about: the titles that head something (局长, 书记, 主任, 发言人…), not
+# words such as 代表 or 专家 that also describe people in general.
+OFFICES = tuple(t for t in TITLES if re.search(r"(?:长|书记|主任|主席|总监|总经理|总裁|发言人|负责人|领事|大使|政委)$", t))
+_POST = re.compile(rf"((?:[\u4e00-\u9fff]{{0,6}}?))({'|'.join(OFFICES)})")
 
 
 def posts(question: str) -> tuple[tuple[str, str], ...]:
@@ -201,7 +203,6 @@ def posts(question: str) -> tuple[tuple[str, str], ...]:
     found = []
     for match in _POST.finditer(question):
         org, title = match.group(1), match.group(2)
-        org = re.sub(r"^.*?(?=[市省区县])", "", org) if re.search(r"[市省区县]", org) else org
         if QUESTION_WORD.search(org) or re.search(r"[的和与、位]", org):
             org = ""
         found.append((org, title))

@@ -34,11 +34,17 @@ RANK_PRIOR = 0.1
 ENGLISH_NAME_BONUS = 0.05
 ENGLISH_PLACE_BONUS = 0.05
 # Bylines and production credits answer only questions about who wrote or edited the page.
-_CREDIT_LINE = re.compile(r"记者|通讯员|统筹[:：]|美编[:：]|校对[:：]")
+# A byline names its reporters after 记者/通讯员 ("测试日报记者 张三", "（记者 李四）"); "告诉记者：" or
+# "记者了解到" inside a sentence is reporting, not a credit.
+_CREDIT_LINE = re.compile(
+    r"(?<![告诉接受向对据跟和])记者\s*(?![了从在获近日昨今前看注发采走来调问])[\u4e00-\u9fff]{2,3}(?=\s|$|[）)，,]|通讯员|报道|摄)|通讯员\s*[\u4e00-\u9fff]{2,3}"
+    r"|统筹[:：]|美编[:：]|校对[:：]"
+)
 _ASKS_CREDITS = re.compile(r"记者|通讯员|统筹|美编|校对|编辑|作者|采写|撰写|署名|reporter|wrote|author|editor|byline", re.I)
 # Which newspaper carried the coverage: answered by a byline naming it.
 _ASKS_OUTLET = re.compile(
-    r"(?:哪家|哪份|哪个|哪一家|什么)(?:报纸|报社|报|媒体)|(?:登|刊登|发表|刊发|刊载)在哪"
+    # 报 alone only where the word ends: "什么报告" asks for a report, not a newspaper.
+    r"(?:哪家|哪份|哪个|哪一家|什么)(?:报纸|报社|媒体|报(?![\u4e00-\u9fff]))|(?:登|刊登|发表|刊发|刊载)在哪"
     r"|\bwhich (?:newspaper|paper|outlet)s?\b|\bwhat (?:newspaper|paper)\b|\bpublished (?:in|by)\b",
     re.I,
 )

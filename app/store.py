@@ -26,12 +26,13 @@ from app.embed import Embedder
 from app.errors import IndexCorrupt, IndexFormatChanged, IndexMissing, IndexOutdated, SeedsError
 from app.ingest import Skipped, read_article, list_sources
 from app.lexical import LexicalIndex
+from app.speakers import find_people
 from app.schema import Article, Chunk
 from app.text import add_words, lexical_tokens, name_pinyin
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 HNSW_M = 32
 HNSW_EF_SEARCH = 96
 
@@ -194,10 +195,13 @@ def _sha256(path: Path) -> str:
 
 
 def article_record(article: Article, n_chunks: int) -> dict[str, Any]:
-    """What the index keeps of an article: metadata, sections and the audit log of repairs."""
+    """What the index keeps of an article: metadata, sections, the people it introduces with their
+    positions (for questions about posts), and the audit log of repairs."""
     record = asdict(article)
     record.pop("text")
-    record["sections"] = [asdict(s) for s in split_sections(article)]
+    people = find_people(article.text)
+    record["sections"] = [asdict(s) for s in split_sections(article, people)]
+    record["people"] = [[p.name, p.position] for p in people.values()]
     record["chunks"] = n_chunks
     return record
 

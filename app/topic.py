@@ -20,7 +20,7 @@ FRAME_WORDS = frozenset(
 
 def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     """Whether a sentence gives a figure about what the question is about (beyond who is asked and
-    the question's frame words)."""
+    the question's frame words) and of what it measures."""
     if info.english:
         return True  # English terms cannot be looked up in Chinese text; similarity decides instead
     chunk = sentence.hit.chunk
@@ -32,9 +32,30 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     topic = [t for t in topic if t not in info.common] or topic
     text = sentence.text
     # The figure and the topic must share one sentence: a pair of adjacent sentences that has the
-    # topic in one and a figure in the other does not say the figure is about the topic.
+    # topic in one and a figure in the other does not say the figure is about the topic. That
+    # sentence must also name what the question measures (see measured_share).
+    measure = [w for w in info.measure if w not in info.people and not any(f in sentence.where for f in forms(w))]
     parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
-    return any(fits_type(info, part) and mentions(part, topic) for part in parts)
+    return any(
+        fits_type(info, part) and mentions(part, topic) and measured_share(part, measure) >= MEASURE_SHARE
+        for part in parts
+    )
+
+
+# What a figure question measures must be in the sentence that gives the figure: at least this share
+# of its words (a question about 出口总额 is not answered by 零售总额, which shares only 总额).
+MEASURE_SHARE = 0.6
+
+
+def measured_share(text: str, words: list[str]) -> float:
+    """Share of the words found in text, each as itself, another name, or most of its parts."""
+    plain = text.lower()
+
+    def found(word: str) -> bool:
+        parts = subwords(word)
+        return any(form.lower() in plain for form in forms(word)) or (bool(parts) and sum(p in plain for p in parts) * 2 > len(parts))
+
+    return sum(found(w) for w in words) / len(words) if words else 1.0
 
 
 def topic_terms(info: QuestionInfo, where: str = "") -> list[str]:

@@ -444,3 +444,21 @@ def test_which_newspaper_is_answered_by_a_byline_naming_it() -> None:
     answer = ask("这些报道登在哪家报纸上？", hits)
     assert not answer.refused and "郑州晚报" in answer.citations[0].quote
     assert ask("这些报道登在哪家报纸上？", hits[:1]).refused  # nothing names the paper
+
+
+def test_a_report_is_not_a_newspaper_and_telling_a_reporter_is_not_a_byline() -> None:
+    from app.sentences import asks_outlet, is_credit_line
+
+    assert asks_outlet("这些报道登在哪家报纸上？") and not asks_outlet("区里在分享会上发布了一份什么报告？")
+    assert is_credit_line("测试日报记者 张三 通讯员 李四") and is_credit_line("（记者 王五）")
+    assert not is_credit_line("局长李明告诉记者：“今年要加快建设。”") and not is_credit_line("记者了解到，今年将新建3所学校。")
+
+
+def test_who_holds_a_post_is_found_from_positions_and_a_deputy_does_not_hold_it() -> None:
+    from app.answer import post_holders
+
+    people = [("林海", "东湖区住建局副局长"), ("周立", "东湖区委书记"), ("韩梅", "市双拥办主任、市退役军人事务局局长")]
+    assert post_holders(people, "东湖区住建局", "局长") == []  # only a 副局长 there
+    assert post_holders(people, "东湖区住建局", "副局长") == ["林海"]
+    assert post_holders(people, "西山市双拥办", "主任") == ["韩梅"]  # 市双拥办 as the positions write it
+    assert post_holders(people, "文旅", "局长") is None  # an organisation nobody's position names
