@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from app.qtype import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
+from app.qtype import QUESTION_WORD, QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
 from app.quotes import MIN_SIMILARITY_EN, choose
 from app.schema import Answer, Citation, Hit
 from app.sentences import Sentence, Similarity, asks_outlet, context, fits, forms, is_credit_line
-from app.text import sentence_spans
+from app.text import sentence_spans, words
 from app.topic import on_topic
 
 # Calibrated on both question sets (README, "Evaluation"): any floor on the share of the question's
@@ -161,22 +161,67 @@ def compose(
 ) -> Answer:
     """The extractive answer: quotes with citations, or a plain refusal listing the closest passages.
     Quotes in `avoid` (what the conversation's last answer said) are repeated only if they answer
-    clearly better than anything new, or (strict) if nothing else fits."""
+    clearly better than anything new, or (strict) if nothing else fits. A question that asks two
+    things ("…在什么时间？在哪座城市举办？") gets quotes for each; a part the articles do not answer
+    is named in a notice, and when the first part is not answered the question is refused."""
+    info = _analysed(question, corpus, analogous)
+    chosen: list[Sentence] = []
+    unanswered: list[str] = []
+    absent_first: list[str] = []
+    for index, part in enumerate(sub_questions(question)):
+        part_info = info if part == question else _analysed(part, corpus, analogous)
+        absent = missing(part_info, corpus)
+        # A later part is answered by something the earlier parts did not already quote.
+        said = (*avoid, *(s.text for s in chosen)) if index else avoid
+        picks = [] if absent else choose(part_info, hits, corpus.idf, similarity, said, strict or index > 0)
+        if not supported(part_info, picks, hits, corpus):
+            if index == 0:
+                absent_first = absent
+                break
+            unanswered.append(part.split("）", 1)[-1])
+            continue
+        chosen += [s for s in picks if all(not _same_span(s, c) for c in chosen)]
+    if not chosen:
+        return refusal(question, info, hits, topic="、".join(absent_first) or None)
+    citations, lines = [], []
+    for n, sentence in enumerate(chosen, start=1):
+        citations.append(Citation(n, sentence.hit.chunk, sentence.text, sentence.start, sentence.end))
+        lines.append(_attributed(sentence, n, info.english, first=n == 1, identity=bool(_ASKS_IDENTITY.search(question))))
+    notices = tuple(f"文章中没有找到关于“{part.rstrip('？?')}”的信息。" for part in unanswered)
+    return Answer(
+        question=question, text="\n".join(lines), refused=False, citations=tuple(citations), hits=tuple(hits), notices=notices,
+    )
+
+
+def _analysed(question: str, corpus: Corpus, analogous: bool) -> QuestionInfo:
     info = analyse(question)
     info = replace(info, common=frozenset(t for t in info.terms if corpus.common(t)))
     if analogous:
         # "那商务局呢？" after 发改委's investment target asks for 商务局's counterpart figure, which
         # may measure something else: what the earlier question measured is not pinned down.
         info = replace(info, measure=())
-    absent = missing(info, corpus)
-    chosen = [] if absent else choose(info, hits, corpus.idf, similarity, avoid, strict)
-    if not supported(info, chosen, hits, corpus):
-        return refusal(question, info, hits, topic="、".join(absent) or None)
-    citations, lines = [], []
-    for n, sentence in enumerate(chosen, start=1):
-        citations.append(Citation(n, sentence.hit.chunk, sentence.text, sentence.start, sentence.end))
-        lines.append(_attributed(sentence, n, info.english, first=n == 1, identity=bool(_ASKS_IDENTITY.search(question))))
-    return Answer(question=question, text="\n".join(lines), refused=False, citations=tuple(citations), hits=tuple(hits))
+    return info
+
+
+def _same_span(a: Sentence, b: Sentence) -> bool:
+    return a.hit.chunk.id == b.hit.chunk.id and a.start < b.end and b.start < a.end
+
+
+_PART_END = re.compile(r"(?<=[？?；;])")
+_ASKING = re.compile(r"几|多少|哪|什么|何|多大|多高|多长|多久|多远|怎么|怎样|如何|为什么|是否|吗|谁|\b(?:what|which|who|when|where|how)\b", re.I)
+
+
+def sub_questions(question: str) -> list[str]:
+    """The questions a question asks, when it asks several ("A在什么时间？在哪里举办？"); later parts
+    carry the words of the first, which they leave out ("（国家文物局 申遗）申遗点在哪座城市？").
+    A question asking one thing is returned whole."""
+    parts = [p.strip() for p in _PART_END.split(question) if p.strip()]
+    asking = [p for p in parts if _ASKING.search(p)]
+    if len(parts) < 2 or len(asking) < 2:
+        return [question]
+    first = parts[0]
+    context = " ".join(w for w in words(first) if len(w) >= 2 and not QUESTION_WORD.search(w))
+    return [first] + [f"（{context}）{p}" if context else p for p in parts[1:]]
 
 
 # Questions about who someone is or what post they hold: the position is always shown.

@@ -462,3 +462,17 @@ def test_who_holds_a_post_is_found_from_positions_and_a_deputy_does_not_hold_it(
     assert post_holders(people, "东湖区住建局", "副局长") == ["林海"]
     assert post_holders(people, "西山市双拥办", "主任") == ["韩梅"]  # 市双拥办 as the positions write it
     assert post_holders(people, "文旅", "局长") is None  # an organisation nobody's position names
+
+
+def test_a_question_asking_two_things_gets_a_quote_for_each() -> None:
+    from app.answer import sub_questions
+
+    parts = sub_questions("东湖区今年争取哪个项目落地？项目在哪座城市？")
+    assert len(parts) == 2 and parts[1].endswith("项目在哪座城市？") and "东湖区" in parts[1]
+    assert sub_questions("东湖区今年的投资目标是多少？请说明。") == ["东湖区今年的投资目标是多少？请说明。"]
+    hits = [
+        make_hit("东湖区今年全力争取光谷科创中心项目落地。", **LI),
+        make_hit("光谷科创中心项目选址在武昌市东湖新区。", rank=2, **LI),
+    ]
+    answer = ask("东湖区今年全力争取哪个项目落地？这个项目选址在哪座城市？", hits)
+    assert not answer.refused and "光谷科创中心项目落地" in answer.text and "武昌市" in answer.text
