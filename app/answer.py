@@ -17,6 +17,7 @@ from typing import Protocol
 from app.qtype import QUESTION_WORD, QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
 from app.quotes import MIN_SIMILARITY_EN, choose
 from app.schema import Answer, Citation, Hit
+from app.scorer import SentenceModel
 from app.sentences import Sentence, Similarity, asks_outlet, context, fits, forms, is_credit_line
 from app.text import sentence_spans, words
 from app.topic import on_topic
@@ -157,7 +158,7 @@ def holds_post(people: list[str], organisation: str, title: str) -> bool:
 
 def compose(
     question: str, hits: list[Hit], corpus: Corpus, similarity: Similarity | None = None,
-    avoid: Sequence[str] = (), strict: bool = False, analogous: bool = False,
+    avoid: Sequence[str] = (), strict: bool = False, analogous: bool = False, model: SentenceModel | None = None,
 ) -> Answer:
     """The extractive answer: quotes with citations, or a plain refusal listing the closest passages.
     Quotes in `avoid` (what the conversation's last answer said) are repeated only if they answer
@@ -173,7 +174,7 @@ def compose(
         absent = missing(part_info, corpus)
         # A later part is answered by something the earlier parts did not already quote.
         said = (*avoid, *(s.text for s in chosen)) if index else avoid
-        picks = [] if absent else choose(part_info, hits, corpus.idf, similarity, said, strict or index > 0)
+        picks = [] if absent else choose(part_info, hits, corpus.idf, similarity, said, strict or index > 0, model)
         if not supported(part_info, picks, hits, corpus):
             if index == 0:
                 absent_first = absent

@@ -309,5 +309,27 @@ def evaluate(
         raise typer.Exit(1)
 
 
+@app.command("fit-answerer")
+@_friendly
+def fit_answerer(
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the model (default eval/reports/answer_model-<timestamp>.json); try it with BIAOGAN_ANSWER_MODEL.")] = None,
+    rgb_items: Annotated[int, typer.Option("--rgb-items", min=0, help="RGB questions used (reader protocol, noise 0.4).")] = 150,
+    benchmarks: Annotated[Optional[Path], typer.Option("--benchmarks", help="Folder holding news-dev/, cmrc2018/ and rgb-zh/ (default ../shared/benchmarks).")] = None,
+    l2: Annotated[str, typer.Option("--l2", help="Penalties to try, comma-separated; cross-validation picks one.")] = "0.03,0.1,0.3,3,30",
+    prior: Annotated[Optional[Path], typer.Option("--prior", help="Model whose weights' direction the fit starts from (default: app/data/answer_prior.json).")] = None,
+    seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
+) -> None:
+    """Fit the answer-sentence model on every development set, with leave-one-set-out cross-validation."""
+    from app.fitrun import run_fit
+
+    try:
+        l2s = [float(x) for x in l2.split(",") if x.strip()]
+    except ValueError as exc:
+        raise InputError(f"--l2 must be numbers separated by commas, not {l2!r}") from exc
+    table, path = run_fit(_settings(seeds, index, model), out, rgb_items, benchmarks, l2s, prior)
+    typer.echo(table)
+    typer.echo(f"\nwrote {path}")
+
+
 def main() -> None:
     app()

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     torch_threads: int = Field(0, ge=0, description="Torch CPU threads; 0 leaves torch's default.")
     feedback_path: Path = Field(PROJECT_ROOT / "feedback" / "feedback.jsonl", description="Append-only log of thumbs and comments.")
     auth: SecretStr = Field(SecretStr(""), description="'user:password' to require sign-in on the chat page.")
+    answer_model: Path | None = Field(
+        None, description="A sentence model written by `biaogan fit-answerer`, to try it; default: the one shipped in the package."
+    )
     llm_base_url: str = Field("", description="OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, DeepSeek, Qwen); empty: extractive answers only.")
     llm_model: str = Field("", description="Model name at the LLM endpoint.")
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint; never logged.")

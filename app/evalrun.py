@@ -108,7 +108,7 @@ def run_eval(
             from app.verify import checked
 
             def reader(question: str, passages: list[str]):  # type: ignore[no-untyped-def]
-                return checked(compose(question, passages_as_hits(passages), LocalCorpus(passages), pipeline.similarity))
+                return checked(compose(question, passages_as_hits(passages), LocalCorpus(passages), pipeline.similarity, model=pipeline.model))
 
             items = cmrc_items(benchmarks)[: limit or None]
             results["cmrc"] = {"reading": run_reading(reader, items, progress)}

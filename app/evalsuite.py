@@ -141,7 +141,7 @@ def run_rgb_suite(pipeline_for, rgb_path: Path, work_dir: Path, noises: list[flo
     end_to_end = run_end_to_end(pipeline, items, files, k=k, progress=progress)
 
     def reader(question: str, passages: list[str]):  # type: ignore[no-untyped-def]
-        return checked(compose(question, passages_as_hits(passages), LocalCorpus(passages), pipeline.similarity))
+        return checked(compose(question, passages_as_hits(passages), LocalCorpus(passages), pipeline.similarity, model=pipeline.model))
 
     readers = {str(noise): run_reader(reader, items, noise, progress=progress) for noise in noises}
     result = {"items": len(items), "passages": len(files), "index_s": index_s, "end_to_end": end_to_end, "reader": readers}

@@ -24,6 +24,7 @@ from app.llm import LLMUnavailable, llm_from_settings
 from app.qtype import DATE_TERM, posts
 from app.quotes import asks_summary
 from app.retrieve import search
+from app.scorer import default_model, load_model
 from app.schema import Answer, Filters, Hit
 from app.sentences import asks_outlet, date_forms, forms
 from app.store import BuildReport, Index, build_index, load_index
@@ -83,6 +84,7 @@ class Pipeline:
         self._people: list[tuple[str, str]] | None = None
         self._articles: dict[str, str] | None = None
         self.entities = Entities.from_chunks(index.chunks)
+        self.model = load_model(settings.answer_model) if settings.answer_model else default_model()
         self.llm = llm_from_settings(
             settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(), settings.llm_timeout_s
         )
@@ -256,10 +258,10 @@ class Pipeline:
                 answer = from_llm(resolved, text, hits)
             except LLMUnavailable as exc:
                 log.warning("LLM unavailable, answering extractively: %s", exc.message)
-                fallback = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous))
+                fallback = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous, model=self.model))
                 answer = replace(fallback, notices=fallback.notices + (f"大模型暂不可用（{exc.message}），以下为摘录式回答。",))
         if answer is None:
-            answer = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous))
+            answer = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous, model=self.model))
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
         if pronoun := unresolved_pronoun(question, resolved, self.entities):

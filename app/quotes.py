@@ -10,6 +10,7 @@ from dataclasses import replace
 from app.metadata import ROLES
 from app.qtype import QUESTION_WORD, QuestionInfo, fits_type
 from app.schema import Hit
+from app.scorer import SentenceModel
 from app.sentences import Idf, Sentence, Similarity, context, fits, forms, named_groups, score, titled
 from app.text import bigrams, sentence_spans, words
 from app.topic import FRAME_WORDS, MARKS, mentions, on_topic, topic_terms
@@ -28,11 +29,11 @@ DUPLICATE_SHARE = 0.6
 
 def choose(
     info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity | None,
-    avoid: Sequence[str] = (), strict: bool = False,
+    avoid: Sequence[str] = (), strict: bool = False, model: SentenceModel | None = None,
 ) -> list[Sentence]:
     """Quotes for the answer. A question naming speakers or departments is answered from their passages;
     naming several ("文旅局和商务局各有什么打算") gets the best quote of each."""
-    ranked = score(info, hits, idf, similarity)
+    ranked = score(info, hits, idf, similarity, model)
     # What the last answer already quoted is repeated only if it answers clearly better than anything
     # new (never, when strict, if anything else is there).
     fresh = [s for s in ranked if all(_shared(s.text, said) < DUPLICATE_SHARE for said in avoid)]

@@ -10,29 +10,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.followup import Entities  # the same recogniser resolves follow-up questions
-from app.qtype import DATE_TERM, QuestionInfo, fits_type
+from app.qtype import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type
+from app.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.schema import Hit
-from app.text import english_places, name_pinyin, sentence_spans, synonyms
+from app.text import bigrams, english_places, name_pinyin, sentence_spans, synonyms
 
 Idf = Callable[[str], float]
 Similarity = Callable[[str, list[str]], np.ndarray]
 
 PAIR_MAX_CHARS = 220  # two adjacent sentences may be quoted together up to this length
-PAIR_PENALTY = 0.05  # a pair must cover more than its better half to be preferred
 ENGLISH_PASSAGES = 3
-TYPE_BONUS = 0.15
 MIN_CHARS = 9  # shorter spans are fragments ("定域全时的活力。"), not quotable sentences
 # Short sentences whose character 4-grams repeat this much are column-interleaving OCR noise; on
 # the bundled articles the two garbled sentences score 0.17 and 0.21, the most repetitive real one
 # (a 132-character slogan list) 0.15.
 GARBLED_MAX_CHARS = 80
 GARBLED_REPEAT = 0.15
-GARBLED_PENALTY = 0.3
-RANK_PRIOR = 0.1
-# English questions: dense similarity spreads little between sentences, so the people and cities the
-# question names (matched through their pinyin) break the ties.
-ENGLISH_NAME_BONUS = 0.05
-ENGLISH_PLACE_BONUS = 0.05
 # Bylines and production credits answer only questions about who wrote or edited the page.
 # A byline names its reporters after 记者/通讯员 ("测试日报记者 张三", "（记者 李四）"); "告诉记者：" or
 # "记者了解到" inside a sentence is reporting, not a credit.
@@ -277,11 +270,14 @@ def is_heading(hit: Hit, start: int, end: int) -> bool:
     )
 
 
-def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity | None = None) -> list[Sentence]:
-    """Every candidate quote, scored by coverage, answer type and passage rank; best first."""
+def features(
+    info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity | None = None,
+) -> tuple[list[tuple[Hit, int, int]], list[float], np.ndarray]:
+    """Every candidate quote, its support (share of the question covered) and its feature row
+    (columns as app.scorer.FEATURES)."""
     spans = candidates(info, hits)
     if not spans:
-        return []
+        return [], [], np.zeros((0, len(FEATURES)))
     texts = [hit.chunk.text[a:b] for hit, a, b in spans]
     if info.english and similarity is not None:
         supports = [float(s) for s in similarity(info.text, texts)]
@@ -290,17 +286,38 @@ def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity 
     singles = {(hit.chunk.id, a) for hit, a, b in spans}
     places = english_places(info.text) if info.english else ()
     asked = " " + re.sub(r"[^a-z]+", " ", info.text.lower()) + " "
-    scored = []
+    pairs = set(bigrams(QUESTION_WORD.sub(" ", info.text)))
+    rows = []
     for (hit, a, b), text, support in zip(spans, texts, supports):
         # (A quote that ends 。” is one sentence: the full stop inside the closing quote is its end.)
         is_pair = any(c in "。！？!?；;\n" for c in text.rstrip(_CLOSERS)[:-1]) and (hit.chunk.id, a) in singles
-        bonus = TYPE_BONUS if fits(info, hit, a, b) else 0.0
-        if info.english:
-            spelled = _spelled(hit.chunk.voice_at(a, b)[0])
-            if spelled and (f" {spelled[0]} {spelled[1]} " in asked or f" {spelled[2]} " in asked):
-                bonus += ENGLISH_NAME_BONUS
-            if places:
-                bonus += ENGLISH_PLACE_BONUS * sum(p in text for p in places) / len(places)
-        value = support + bonus + RANK_PRIOR / hit.rank - (PAIR_PENALTY if is_pair else 0.0) - (GARBLED_PENALTY if garbled(text) else 0.0)
-        scored.append(Sentence(hit, a, b, support, value))
+        name = hit.chunk.voice_at(a, b)[0]
+        spelled = _spelled(name) if info.english else ()
+        row = {
+            "support": support,
+            "text_coverage": support if info.english else coverage(info, text, "", idf),
+            "bigrams": len(pairs & set(bigrams(text))) / len(pairs) if pairs else 0.0,
+            "fits": float(fits(info, hit, a, b)),
+            "inverse_rank": 1.0 / hit.rank,
+            "pair": float(is_pair),
+            "garbled": float(garbled(text)),
+            "length": length_feature(b - a),
+            "voiced": float(bool(name)),
+            "position": a / max(1, len(hit.chunk.text)),
+            "english": float(info.english),
+            "english_support": support if info.english else 0.0,
+            "english_name": float(bool(spelled) and (f" {spelled[0]} {spelled[1]} " in asked or f" {spelled[2]} " in asked)),
+            "english_place": sum(p in text for p in places) / len(places) if places else 0.0,
+        }
+        rows.append([row[name] for name in FEATURES])
+    return spans, supports, np.array(rows, dtype=np.float64)
+
+
+def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity | None = None, model: SentenceModel | None = None) -> list[Sentence]:
+    """Every candidate quote scored by the answer-sentence model (app.scorer); best first."""
+    spans, supports, rows = features(info, hits, idf, similarity)
+    if not spans:
+        return []
+    values = (model or default_model()).score(rows)
+    scored = [Sentence(hit, a, b, support, float(v)) for (hit, a, b), support, v in zip(spans, supports, values)]
     return sorted(scored, key=lambda s: -s.score)
