@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.schema import Answer, Chunk
-from app.text import cities, name_pinyin, synonyms, words
+from app.text import cities, name_pinyin, synonyms, tagged, words
 
 _PRONOUN = re.compile(r"他们|她们|他|她|该局|该负责人|这位|那位|对方|\b(?:he|she|him|her|his|they|them|their)\b", re.I)
 _WHAT_ABOUT = re.compile(r"^(?:那|那么|还有|and\s+)?(?P<entity>.+?)(?:呢|的呢|怎么样|如何)[？?。]?$|^what about (?P<en>.+?)\??$", re.I)
@@ -43,6 +43,8 @@ class Entities:
     """Names that can be carried from one turn to the next: people, departments, cities."""
 
     people: dict[str, str] = field(default_factory=dict)  # name -> department
+    positions: dict[str, str] = field(default_factory=dict)  # name -> position
+    articles: dict[str, str] = field(default_factory=dict)  # name -> the article that first quotes them
     pinyin: dict[str, str] = field(default_factory=dict)  # "wang zhiming" -> 王智明, for English questions
     departments: dict[str, str] = field(default_factory=dict)  # alias -> canonical department
     cities: tuple[str, ...] = ()
@@ -51,7 +53,11 @@ class Entities:
     def from_chunks(cls, chunks: list[Chunk]) -> Entities:
         entities = cls(cities=tuple(sorted(cities())))
         for chunk in chunks:
-            for name in chunk.names:
+            for name, position in ((chunk.speaker, chunk.position), *((v[2], v[3]) for v in chunk.voices)):
+                if not name:
+                    continue
+                entities.positions.setdefault(name, position)
+                entities.articles.setdefault(name, chunk.article_id)
                 department = chunk.department if name == chunk.speaker else ""
                 entities.people.setdefault(name, department)
                 romanised = " ".join(name_pinyin(name).split()[:2])
@@ -121,6 +127,8 @@ def resolve(question: str, history: list[Turn], entities: Entities, idf: Callabl
     last = history[-1] if history else None
     if idf is None or last is None or not last.quotes or not _TOPIC_POINTER.search(question):
         return resolved
+    if _own_topic(question, entities):
+        return resolved  # "工业投资这方面呢？" names its topic: 这方面 is 工业投资 itself
     mentioned = {n for names in entities.find(resolved).values() for n in names}
     # What the quote says, not what it is called: titles, ordinals and figures name things.
     said = words(_TITLED.sub(" ", last.quotes[0]))
@@ -131,6 +139,18 @@ def resolve(question: str, history: list[Turn], entities: Entities, idf: Callabl
     best = set(sorted(candidates, key=lambda w: said.count(w) * idf(w), reverse=True)[:TOPIC_WORDS])
     topic = " ".join(w for w in candidates if w in best)  # in the quote's order
     return f"（{topic}）{resolved}" if topic else resolved
+
+
+def _own_topic(question: str, entities: Entities) -> bool:
+    """Whether a question names a topic of its own beside its pointer ("工业投资这方面呢？"); who or
+    where ("郑州在这方面…") is not a topic."""
+    rest = _TOPIC_POINTER.sub(" ", question)
+    named = {n for names in entities.find(rest).values() for n in names}
+    places = {w for w, flag in tagged(rest) if flag.startswith("ns")}
+    return any(len(w) >= 2 and not _FILLER.fullmatch(w) and w not in named and w not in places for w in words(rest))
+
+
+_FILLER = re.compile(r"那么?|还有|怎么样|如何|情况|有什么|什么|动作|打算|举措|措施|做法|对应|相应|郑州在|呢")
 
 
 _PERSONAL = re.compile(r"他们|她们|他|她|\b(?:he|she|him|her|his)\b", re.I)
@@ -166,11 +186,44 @@ def _resolve_subject(question: str, history: list[Turn], entities: Entities) -> 
             return f"{mine[kind][0]} {previous.text}"
     subject = _subject(previous, entities)
     if _PRONOUN.search(question) and not mine["person"] and not mine["department"]:
-        return _PRONOUN.sub(subject, question, count=1)
+        return _PRONOUN.sub(_titled(question, previous, entities) or subject, question, count=1)
     if not any(mine.values()) and (_ELLIPTICAL.match(question.strip()) or len(question.strip()) <= 12):
-        topic = _topic(previous.text, entities)
-        return f"（{subject}{' ' + topic if topic else ''}）{question}"
+        # What the earlier question was about, and whom it named; someone its answer merely quoted
+        # is not what "目前签约了多少？" is about.
+        named = _named(previous, entities)
+        topic = _topic(history[-1].question, entities)
+        carried = " ".join(x for x in (named, topic) if x)
+        return f"（{carried}）{question}" if carried else question
     return question
+
+
+_THIS_TITLED = re.compile(r"(?:这位|那位|该)([\u4e00-\u9fff]{1,6}?)(?:说|表示|提到|介绍|认为|的|在|是|对|还|[，,？?]|$)")
+
+
+def _titled(question: str, previous: Turn, entities: Entities) -> str:
+    """Whom "这位会长" means: the one person of the earlier answer (else of the articles) whose
+    position holds that title."""
+    match = _THIS_TITLED.search(question)
+    if not match:
+        return ""
+    title = match.group(1)
+    cited = [p for p in dict.fromkeys(previous.speakers) if title in entities.positions.get(p, "")]
+    if len(cited) == 1:
+        return cited[0]
+    anyone = [p for p, position in entities.positions.items() if title in position]
+    # Among them, those of the articles the earlier answer quoted.
+    seen = {entities.articles.get(p) for p in previous.speakers}
+    nearby = [p for p in anyone if entities.articles.get(p) in seen]
+    for group in (nearby, anyone):
+        if len(group) == 1:
+            return group[0]
+    return ""
+
+
+def _named(turn: Turn, entities: Entities) -> str:
+    """The person or department a turn's question names itself."""
+    found = entities.find(turn.text)
+    return (found["person"] or found["department"] or found["city"] or [""])[0]
 
 
 def swaps_subject(question: str) -> bool:

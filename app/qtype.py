@@ -37,7 +37,9 @@ DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2
 # common nouns such as 科研院所, so they are not used.
 _SPECIFIC_TAGS = ("nr",)
 _PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}(?:省|自治区)$")
-_FIGURE = re.compile(r"\d|^第[一二三四五六七八九十百]+")
+# A figure, or an ordinal of a text or its parts (第三条, 第五篇): facts a text states as written.
+# Other ordinals (第一次, 第二种) are how a question refers to things, often written otherwise (首次).
+_FIGURE = re.compile(r"\d|^第[一二三四五六七八九十百]+[条款项章节篇版期部]")
 _ORGANISATION = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|办|厅|部|公司|集团|大学|银行)$")
 QUESTION_WORD = re.compile(r"几|多少|哪|什么|何")
 

@@ -80,3 +80,27 @@ def test_a_personal_pronoun_with_nobody_to_mean_is_reported() -> None:
     assert unresolved_pronoun("他说了什么？", "王智明说了什么？", ENTITIES) == ""  # resolved
     assert unresolved_pronoun("王智明说他要做什么？", "王智明说他要做什么？", ENTITIES) == ""  # names who
     assert unresolved_pronoun("那位市场总监叫什么？", "那位市场总监叫什么？", ENTITIES) == ""  # a description
+
+
+def test_this_titled_person_is_the_one_of_the_earlier_answer_holding_that_title() -> None:
+    chunks = [
+        make_hit("a", speaker="周立", position="东湖区委书记", article="x1").chunk,
+        make_hit("b", rank=2, speaker="林海", position="东湖区旅游协会会长", article="x1").chunk,
+        make_hit("c", rank=3, speaker="韩梅", position="西山市商会会长", article="x2").chunk,
+    ]
+    entities = Entities.from_chunks(chunks)
+    earlier = [Turn("推介会上介绍旅游资源的是谁？", speakers=("周立",))]
+    # Two 会长 in the articles; the one from the article the earlier answer quoted is meant.
+    assert resolve("这位会长说有几个景区？", earlier, entities) == "林海会长说有几个景区？"
+
+
+def test_an_elliptical_follow_up_carries_the_earlier_question_not_whom_its_answer_quoted() -> None:
+    earlier = [Turn("东湖区推进老旧小区改造有哪几种模式？", speakers=("王智明",))]
+    resolved = resolve("目前签约了多少？", earlier, ENTITIES)
+    assert resolved.endswith("目前签约了多少？") and "王智明" not in resolved and "老旧" in resolved
+
+
+def test_a_pointer_beside_its_own_topic_does_not_carry_the_last_quote() -> None:
+    earlier = [Turn("东湖区固定资产投资情况怎么样？", quotes=("全区固定资产投资同比下降1.3%，分行业看工业投资继续保持增长。",))]
+    resolved = resolve("工业投资这方面呢？", earlier, ENTITIES, lambda w: 1.0)
+    assert "下降" not in resolved and "工业投资这方面呢？" in resolved
