@@ -193,14 +193,18 @@ class Pipeline:
             return hits
         found = self.entities.find(question)
         named = list(dict.fromkeys(found["person"] + [self.entities.departments[d] for d in found["department"]]))
-        if not named:
+        summary = asks_summary(question)
+        if not named and not (summary and hits):
             return hits
+        # A summary draws on all of what someone said (or of the article it is about), not only the
+        # passages nearest the question.
+        wanted = [replace(filters, speakers=(name,)) for name in named[:MAX_COMPARED]]
+        if not named:
+            wanted = [replace(filters, article_ids=(hits[0].chunk.article_id,))]
         seen = {h.chunk.id for h in hits}
         extra = []
-        # A summary of what someone said draws on all of it, not only the passages nearest the question.
-        per_name = PER_SUMMARY if asks_summary(question) else PER_COMPARED
-        for name in named[:MAX_COMPARED]:
-            for hit in self.retrieve(question, k=per_name, mode=mode, filters=replace(filters, speakers=(name,))):
+        for narrowed in wanted:
+            for hit in self.retrieve(question, k=PER_SUMMARY if summary else PER_COMPARED, mode=mode, filters=narrowed):
                 if hit.chunk.id not in seen:
                     seen.add(hit.chunk.id)
                     extra.append(hit)

@@ -62,7 +62,7 @@ def choose(
 
 # "概括X的主要观点", "X谈了哪几方面的打算": the main points of someone's statement, or of an article.
 _ASKS_SUMMARY = re.compile(r"概括|总结|归纳|主要观点|主要内容|主要做法|主要看法|核心观点|要点|谈了哪些|谈了什么|summari[sz]e|main points", re.I)
-MAX_POINTS_SUMMARY = 4
+MAX_POINTS_SUMMARY = 5
 SUMMARY_OVERLAP = 0.45  # two points sharing more of their character pairs say the same thing
 
 
@@ -71,16 +71,18 @@ def asks_summary(question: str) -> bool:
 
 
 def summary(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
-    """Up to four points: the sentences of the person the question names (else of the best passage's
+    """Up to five points: the sentences of the person the question names (else of the best passage's
     article) that are central to what they said and relevant to the question, each saying something
     the others do not, in source order."""
     if not ranked:
         return []
     singles = [s for s in ranked if s.end - s.start <= 160 and not any(c in s.text.rstrip("”’\"'）)")[:-1] for c in "。！？!?")]
     singles = singles or ranked
-    names = [n for n in dict.fromkeys(s.speaker for s in singles) if n and n in info.text]
+    names = [n for n in dict.fromkeys(n for s in singles for n in s.hit.chunk.names) if n in info.text]
     if names:
-        pool = [s for s in singles if s.speaker == names[0]]
+        # Their passages: what follows "X介绍，" in a press report is X's account even where no
+        # sentence repeats who speaks; sentences another speaker is said to say are left out.
+        pool = [s for s in singles if names[0] in s.hit.chunk.names and s.speaker in ("", names[0])]
     else:
         article = ranked[0].hit.chunk.article_id
         pool = [s for s in singles if s.hit.chunk.article_id == article]
