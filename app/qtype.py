@@ -56,6 +56,7 @@ class QuestionInfo:
     common: frozenset[str] = frozenset()  # terms in a large share of passages (set by the answerer)
     places: tuple[str, ...] = ()  # places the question pins down (某省, 东湖区)
     measure: tuple[str, ...] = ()  # what a figure question measures (出口 总额), its words
+    periods: tuple[str, ...] = ()  # the periods a figure question pins down (8月份, 上半年, 1-7月)
 
 
 # "几位受访者…分别怎么说" asks what each of them said, not for a head count.
@@ -125,7 +126,39 @@ def analyse(question: str) -> QuestionInfo:
     return QuestionInfo(
         question, kind, unit, tuple(dict.fromkeys(terms)), english, specifics(question, tags), people,
         places=places_in(tags), measure=measured(tags) if kind == "number" else (),
+        periods=periods_in(question) if kind == "number" else (),
     )
+
+
+# A period within a year that a figure is for: a month or run of months, a quarter, a half-year.
+_PERIOD = re.compile(
+    r"\d{1,2}\s*[-—－~至到]\s*\d{1,2}\s*月份?|(?<![\d-])\d{1,2}\s*月份(?!\d)|前[一二三四五六七八九十两\d]{1,3}个?月"
+    r"|[上下]半年|[一二三四1-4]季度|第[一二三四1-4]季度"
+)
+_NUMBER_WORDS = dict(zip("一二三四五六七八九十", range(1, 11)))
+
+
+def periods_in(question: str) -> tuple[str, ...]:
+    """Periods a question pins its figure to ("8月份的货量", "1-7月份", "上半年")."""
+    return tuple(dict.fromkeys(m.group(0).replace(" ", "") for m in _PERIOD.finditer(question)))
+
+
+def period_forms(period: str) -> tuple[str, ...]:
+    """How texts write a period: 8月份 as 8月; 1-7月 also as 1至7月, 1月至7月 and 前7个月; 二季度 as 第二季度."""
+    if match := re.fullmatch(r"(\d{1,2})[-—－~至到](\d{1,2})月份?", period):
+        a, b = match.groups()
+        forms = [f"{a}{sep}{b}月" for sep in ("-", "—", "－", "至", "到", "月至", "月-", "月到", "月—")]
+        return tuple(forms + ([f"前{b}个月", f"前{b}月"] if a == "1" else []))
+    if match := re.fullmatch(r"前([一二三四五六七八九十两\d]{1,3})个?月", period):
+        n = match.group(1)
+        n = str(_NUMBER_WORDS.get(n, 2 if n == "两" else n))
+        return tuple(dict.fromkeys((period, f"前{n}个月", f"1-{n}月", f"1至{n}月", f"前{n}月")))
+    if period.endswith("月份"):
+        return (period[:-1],)
+    if "季度" in period:
+        quarter = period.lstrip("第").removesuffix("季度")
+        return tuple(dict.fromkeys((f"{quarter}季度", f"第{quarter}季度")))
+    return (period,)
 
 
 # Administrative units: a word ending in one names a place, whatever jieba tags it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from app.metadata import ROLES
-from app.qtype import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type
+from app.qtype import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type, period_forms
 from app.sentences import Sentence, context, forms
 from app.text import sentence_spans, subwords
 
@@ -38,8 +38,20 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
     return any(
         fits_type(info, part) and mentions(part, topic) and measured_share(part, measure) >= MEASURE_SHARE
+        and _in_period(info, part, sentence)
         for part in parts
     )
+
+
+def _in_period(info: QuestionInfo, part: str, sentence: Sentence) -> bool:
+    """Whether a figure is for the period the question asks about ("8月份的货量" is not answered by
+    June's and July's): the period is named in its sentence or the sentence before it."""
+    if not info.periods:
+        return True
+    text = sentence.hit.chunk.text
+    before = [text[a:b] for a, b in sentence_spans(text, 0, sentence.start)][-1:]
+    where = "".join(before + [part]).replace(" ", "")
+    return all(any(form in where for form in period_forms(period)) for period in info.periods)
 
 
 # What a figure question measures must be in the sentence that gives the figure: at least this share

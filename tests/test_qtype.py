@@ -111,3 +111,23 @@ def test_items_listed_counts_the_longest_enumeration_of_a_clause() -> None:
     assert items_listed("围绕“中华经典”“世界品牌”“时代时尚”,集聚资源。") == 3
     assert items_listed("聚焦13条先进制造业产业链,积极开展补链、延链、强链。") == 3
     assert items_listed("我市将优化营商环境。") == 0
+
+
+def test_a_figure_question_pins_its_period_and_texts_write_it_several_ways() -> None:
+    from app.qtype import analyse, period_forms
+
+    assert analyse("空港中心8月份的货量环比增长了多少？").periods == ("8月份",)
+    assert analyse("今年1至7月事故起数下降了多少？").periods == ("1至7月",)
+    assert "1月至7月" in period_forms("1至7月") and "前7个月" in period_forms("1-7月份")
+    assert "第二季度" in period_forms("二季度")
+    assert analyse("今年的目标是多少？").periods == ()
+
+
+def test_a_figure_for_another_month_does_not_answer() -> None:
+    from app.answer import LocalCorpus, compose
+    from tests.conftest import make_hit
+
+    text = "该中心运行以来货量连月攀升，其中6月、7月货量环比增长78%和41%。"
+    hit = make_hit(text)
+    assert compose("该中心8月份的货量环比增长了多少？", [hit], LocalCorpus([text])).refused
+    assert not compose("该中心7月份的货量环比增长了多少？", [hit], LocalCorpus([text])).refused
