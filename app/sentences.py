@@ -19,7 +19,7 @@ Idf = Callable[[str], float]
 Similarity = Callable[[str, list[str]], np.ndarray]
 
 PAIR_MAX_CHARS = 220  # two adjacent sentences may be quoted together up to this length
-ENGLISH_PASSAGES = 3
+ENGLISH_PASSAGES = 5
 MIN_CHARS = 9  # shorter spans are fragments ("定域全时的活力。"), not quotable sentences
 # Short sentences whose character 4-grams repeat this much are column-interleaving OCR noise; on
 # the bundled articles the two garbled sentences score 0.17 and 0.21, the most repetitive real one
