@@ -52,7 +52,7 @@ def check_gates(result: dict[str, Any] | None, gates: dict[str, float]) -> list[
     return failures
 
 
-def _pipeline_over(settings: Settings, base: Pipeline, corpus: Path, index_dir: Path) -> Pipeline:
+def pipeline_over(settings: Settings, base: Pipeline, corpus: Path, index_dir: Path) -> Pipeline:
     """A pipeline over another corpus, sharing the loaded model; its index is built or updated first."""
     other = settings.model_copy(update={"seeds_dir": corpus, "index_dir": index_dir})
     build(other, embedder=base.embedder)
@@ -91,7 +91,7 @@ def run_eval(
             qs = _questions_of(name, questions, benchmarks)[: limit or None]
             if name in NEWS_DEV_LAYOUTS:
                 corpus = news_dev_folder(benchmarks, name)
-                target = _pipeline_over(settings, pipeline, corpus, work / name)
+                target = pipeline_over(settings, pipeline, corpus, work / name)
             else:
                 corpus, target = settings.seeds_dir, pipeline
             result = run_seed_suite(target, qs, modes, k, progress)
@@ -114,7 +114,7 @@ def run_eval(
             results["cmrc"] = {"reading": run_reading(reader, items, progress)}
         elif name == "rgb":
             rgb_result = run_rgb_suite(
-                lambda corpus, index_dir: _pipeline_over(settings, pipeline, corpus, index_dir),
+                lambda corpus, index_dir: pipeline_over(settings, pipeline, corpus, index_dir),
                 rgb_path, settings.cache_dir / "rgb" / pipeline.embedder.fingerprint.replace(":", "_"),
                 noises, limit, 10, progress, baseline=baseline,
             )

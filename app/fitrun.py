@@ -9,7 +9,7 @@ from pathlib import Path
 
 from app.config import PROJECT_ROOT, Settings
 from app.evaluate import load_questions
-from app.evalrun import _pipeline_over
+from app.evalrun import pipeline_over
 from app.fitting import cross_validate, fit, question_groups, reading_groups, rgb_items, top1
 from app.pipeline import load_pipeline
 from app.scorer import PRIOR_FILE, SentenceModel
@@ -26,7 +26,7 @@ def run_fit(settings: Settings, out: Path | None, rgb_limit: int, benchmarks: Pa
     groups = question_groups(pipeline, "seeds", load_questions(PROJECT_ROOT / "eval" / "seeds_qa.jsonl"), progress)
     groups += question_groups(pipeline, "holdout", load_questions(PROJECT_ROOT / "eval" / "holdout_qa.jsonl"), progress)
     work = settings.cache_dir / "eval" / pipeline.embedder.fingerprint.replace(":", "_")
-    news = _pipeline_over(settings, pipeline, news_dev_folder(root, "news-dev"), work / "news-dev")
+    news = pipeline_over(settings, pipeline, news_dev_folder(root, "news-dev"), work / "news-dev")
     groups += question_groups(news, "news-dev", news_dev_questions(root), progress)
     cmrc = [(i.id, i.question, [i.context], [list(i.answers)]) for i in cmrc_items(root)]
     groups += reading_groups("cmrc", cmrc, pipeline.similarity, progress)
