@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
+
 from app.schema import Answer, Citation, Hit
+from app.support import Verdict, check
 from app.text import bigrams, sentence_spans
 from app.verify import UNVERIFIED, claims, problems
 
+log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d+)\]")
-_FIGURE = re.compile(r"\d+(?:\.\d+)?")
 REFUSAL_START = "文章中没有找到"
 
 
@@ -19,27 +22,42 @@ def best_quote(claim: str, text: str) -> tuple[int, int]:
     return max(spans, key=lambda span: len(wanted & set(bigrams(text[span[0] : span[1]]))))
 
 
-def _supported(claim: str, hits: list[Hit]) -> bool:
-    """A claim is supported when it cites passages that hold every figure it states."""
-    cited = [int(n) for n in _MARKER.findall(claim) if 0 < int(n) <= len(hits)]
+def _cited(claim: str, hits: list[Hit]) -> list[int]:
+    return list(dict.fromkeys(int(n) for n in _MARKER.findall(claim) if 0 < int(n) <= len(hits)))
+
+
+def verdict(claim: str, hits: list[Hit]) -> Verdict:
+    """Whether a claim is supported by the passages it cites (their text, title, speaker, newspaper)."""
+    cited = _cited(claim, hits)
     if not cited:
-        return False
-    text = " ".join(hits[n - 1].chunk.text for n in cited)
-    return all(figure in text for figure in _FIGURE.findall(_MARKER.sub("", claim)))
+        return Verdict(False, 0.0, ("没有标注出处",))
+    chunks = [hits[n - 1].chunk for n in cited]
+    context = " ".join(f"{c.header} {c.newspaper}" for c in chunks)
+    return check(claim, "\n".join(c.text for c in chunks), context)
+
+
+def unverified_notice(reasons: list[str]) -> str:
+    """One notice for all marked sentences: how many, and why the first few failed."""
+    why = "；".join(reasons[:3]) + ("……" if len(reasons) > 3 else "")
+    return f"{len(reasons)} 句无法与所引文章核对（没有可核实的出处或与出处不符：{why}），已标注{UNVERIFIED}"
 
 
 def from_llm(question: str, generated: str, hits: list[Hit]) -> Answer:
     """Turn generated text into an Answer whose citations are verbatim quotes of the cited passages.
 
-    Sentences without a valid citation, or stating a figure their passages do not hold, are marked
-    （未核实） and reported in the notices, never shown as if they passed.
+    Sentences without a valid citation, or that the passages they cite do not support (see
+    app/support.py), are marked （未核实） and counted in a notice, never shown as if they passed.
     """
     text = generated.strip()
     if text.startswith(REFUSAL_START) or not hits:
         return Answer(question=question, text=text or f"{REFUSAL_START}相关信息。", refused=True, citations=(), hits=tuple(hits))
-    marked = []
+    marked, reasons = [], []
     for claim in claims(text):
-        marked.append(claim if _supported(claim, hits) else claim + UNVERIFIED)
+        result = verdict(claim, hits)
+        marked.append(claim if result.supported else claim + UNVERIFIED)
+        if not result.supported:
+            reasons.append(result.reasons[0])
+            log.info("unsupported: %s (%s, overlap %.2f)", claim[:60], "; ".join(result.reasons), result.score)
     body = "".join(marked)
     numbers = sorted({int(n) for n in _MARKER.findall(body) if 0 < int(n) <= len(hits)})
     citations = []
@@ -50,9 +68,8 @@ def from_llm(question: str, generated: str, hits: list[Hit]) -> Answer:
         citations.append(Citation(n, chunk, chunk.text[start:end], start, end))
     answer = Answer(question=question, text=body, refused=False, citations=tuple(citations), hits=tuple(hits))
     issues = [p for p in problems(answer) if not p.startswith("no citation")]
-    unverified = sum(UNVERIFIED in c for c in marked)
     notices = tuple(f"未通过核验：{issue}" for issue in issues)
-    if unverified:
-        notices += (f"{unverified} 句没有可核实的出处，已标注{UNVERIFIED}",)
+    if reasons:
+        notices += (unverified_notice(reasons),)
     return Answer(question=question, text=body, refused=False, citations=tuple(citations), hits=tuple(hits), notices=notices)
 

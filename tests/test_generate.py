@@ -8,6 +8,7 @@ import pytest
 
 from app.config import Settings
 from app.generate import from_llm
+from app.llm import LLMAnswerer, LLMConfig
 from app.pipeline import load_pipeline
 from app.verify import UNVERIFIED
 from tests.conftest import make_hit
@@ -55,3 +56,55 @@ def test_pipeline_falls_back_to_extractive_with_a_notice(settings: Settings, fak
     answer = load_pipeline(settings).ask("发改委提出的固定资产投资目标是多少？")
     assert any("大模型暂不可用" in n for n in answer.notices)
     assert "7000亿元" in answer.text and answer.citations
+
+
+# --- invented answers from the endpoint are caught -------------------------------------------
+
+PROGRAMME = make_hit(
+    "力争全市固定资产投资突破7000亿元。全年实施重点项目300项。先进制造业项目占比超50%。",
+    speaker="夏扬", position="市发展改革委主任",
+)
+INVENTED = [
+    "郑州市市长已于昨日宣布辞职[1]。",
+    "投资突破700亿元[1]。",
+    "全年实施重点项目30项[1]。",
+    "先进制造业项目占比下降50%[1]。",
+]
+PARAPHRASES = [
+    "夏扬表示，全市固定资产投资力争突破七千亿元[1]。",
+    "全年要实施300项重点项目[1]。",
+    "先进制造业项目的占比要超过50%[1]。",
+    "力争全市固定资产投资突破7000亿元[1]。",
+]
+
+
+@pytest.mark.parametrize("invented", INVENTED)
+def test_each_invented_answer_from_the_endpoint_is_marked_with_a_notice(invented: str, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.script.reply = invented
+    llm = LLMAnswerer(LLMConfig(base_url=fake_openai.base_url, model="test-model", api_key="sk-test", timeout_s=5))
+    answer = from_llm("有哪些目标？", llm.complete("有哪些目标？", [PROGRAMME.chunk]), [PROGRAMME])
+    assert answer.text == invented + UNVERIFIED
+    assert any(n.startswith("1 句无法与所引文章核对") for n in answer.notices)
+
+
+@pytest.mark.parametrize("supported", PARAPHRASES)
+def test_supported_paraphrases_are_not_flagged(supported: str) -> None:
+    answer = from_llm("有哪些目标？", supported, [PROGRAMME])
+    assert answer.text == supported and answer.notices == ()
+
+
+def test_the_notice_counts_every_unsupported_sentence_and_says_why() -> None:
+    answer = from_llm("有哪些目标？", "".join(PARAPHRASES[:2] + INVENTED), [PROGRAMME])
+    assert answer.text.count(UNVERIFIED) == 4
+    notice = next(n for n in answer.notices if "无法与所引文章核对" in n)
+    assert notice.startswith("4 句") and "700亿元" in notice
+
+
+def test_invented_answers_from_the_endpoint_are_marked(settings: Settings, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    pipeline = load_pipeline(settings)
+    question = "发改委提出的固定资产投资目标是多少？"
+    n = next(i for i, h in enumerate(pipeline.retrieve(question), start=1) if "7000亿元" in h.chunk.text)
+    fake_openai.script.reply = f"投资突破700亿元[{n}]。工业投资达到1500亿元[{n}]。"
+    answer = pipeline.ask(question)
+    assert answer.text == f"投资突破700亿元[{n}]。{UNVERIFIED}工业投资达到1500亿元[{n}]。"
+    assert any(n.startswith("1 句无法与所引文章核对") for n in answer.notices)
