@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from app.errors import BiaoganError
 from app.prompts import format_passages, load_prompt
@@ -44,7 +45,46 @@ class LLMConfig:
     def __repr__(self) -> str:
         # Configs end up in logs and tracebacks; the key must not.
         key = "'***'" if self.api_key else "''"
-        return f"LLMConfig(base_url={self.base_url!r}, model={self.model!r}, api_key={key}, timeout_s={self.timeout_s!r})"
+        return f"LLMConfig(base_url={endpoint_label(self.base_url)!r}, model={self.model!r}, api_key={key}, timeout_s={self.timeout_s!r})"
+
+
+def endpoint_label(base_url: str) -> str:
+    """Scheme, host and port of an endpoint: what users and logs may see of it.
+
+    The rest can hold credentials: user:key@ before the host, ?api_key= after the path, and some
+    gateways put the key in the path itself.
+    """
+    try:
+        parts = urlsplit(base_url.strip())
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "the configured endpoint"
+    if not host:
+        return "the configured endpoint"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme or 'http'}://{host}" + (f":{port}" if port else "")
+
+
+def endpoint_secrets(config: LLMConfig) -> list[str]:
+    """Every part of the configuration that must not reach a user or a log: the key, the URL's
+    userinfo, query values and the URL itself."""
+    secrets = [config.api_key, config.base_url.strip()]
+    try:
+        parts = urlsplit(config.base_url.strip())
+        secrets += [parts.username or "", parts.password or "", parts.path]
+        secrets += [value for _, value in parse_qsl(parts.query, keep_blank_values=True)]
+    except ValueError:
+        pass
+    # Longest first, so the whole URL is replaced before the key inside it.
+    return sorted((s for s in set(secrets) if len(s) >= 4), key=len, reverse=True)
+
+
+def redact(text: str, config: LLMConfig) -> str:
+    """text with the endpoint's secrets replaced by *** and its URL by its host."""
+    text = text.replace(config.base_url.strip(), endpoint_label(config.base_url)) if config.base_url.strip() else text
+    for secret in endpoint_secrets(config):
+        text = text.replace(secret, "***")
+    return text
 
 
 def format_history(history: list[tuple[str, str]] | None) -> str:
@@ -114,7 +154,7 @@ class LLMAnswerer:
                     item = deltas.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     outcome = "timed out"
-                    raise LLMUnavailable(f"the LLM at {self.config.base_url} gave no complete answer within {self.config.timeout_s:g} s") from None
+                    raise LLMUnavailable(f"the LLM at {endpoint_label(self.config.base_url)} gave no complete answer within {self.config.timeout_s:g} s") from None
                 if item is _DONE:
                     outcome = "ok"
                     return
@@ -149,17 +189,21 @@ class LLMAnswerer:
             deltas.put(exc)
 
     def _translate(self, exc: BaseException) -> BaseException:
-        """Endpoint failures become LLMUnavailable; anything else is a bug and keeps its type."""
+        """Endpoint failures become LLMUnavailable; anything else is a bug and keeps its type.
+
+        Users see the host and the kind of failure; the server's own words, which may echo the
+        key or the URL, go to the log with every secret replaced by ***.
+        """
         if not isinstance(exc, endpoint_errors()):
             return exc
-        detail = f"{type(exc).__name__}: {exc}"
-        key = self.config.api_key
-        echoed = bool(key) and key in detail  # some servers echo the key back in their error body
-        if echoed:
-            detail = detail.replace(key, "***")
-        error = LLMUnavailable(f"the LLM at {self.config.base_url} failed ({detail[:300]})")
-        # Chain the original for debugging, unless printing it would print the key.
-        error.__cause__ = None if echoed else exc
+        label = endpoint_label(self.config.base_url)
+        detail = redact(f"{type(exc).__name__}: {exc}", self.config)
+        log.warning("llm endpoint %s failed: %s", label, detail[:300])
+        status = getattr(exc, "status_code", None)
+        kind = f"HTTP {status}" if status else (str(exc) if isinstance(exc, EOFError) else type(exc).__name__)
+        error = LLMUnavailable(f"the LLM at {label} failed ({redact(kind, self.config)[:120]})")
+        # The original would print the server's words and the URL: keep it out of tracebacks.
+        error.__cause__ = None
         error.__suppress_context__ = True
         return error
 
@@ -186,5 +230,5 @@ def llm_from_settings(base_url: str, model: str, api_key: str, timeout_s: float)
     if not base_url.strip():
         return None
     if not model.strip():
-        raise LLMUnavailable(f"BIAOGAN_LLM_BASE_URL is set ({base_url}) but BIAOGAN_LLM_MODEL is empty")
+        raise LLMUnavailable(f"BIAOGAN_LLM_BASE_URL is set ({endpoint_label(base_url)}) but BIAOGAN_LLM_MODEL is empty")
     return LLMAnswerer(LLMConfig(base_url=base_url.strip(), model=model.strip(), api_key=api_key, timeout_s=timeout_s))

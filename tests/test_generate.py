@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,23 @@ def test_pipeline_answers_with_the_llm_when_configured(settings: Settings, fake_
     answer = pipeline.ask("发改委提出的固定资产投资目标是多少？")
     assert answer.text == fake_openai.script.reply and "7000亿元" in answer.citations[0].chunk.text
     assert fake_openai.requests and "发改委" in str(fake_openai.requests[-1].body)
+
+
+def test_the_fallback_notice_and_log_show_the_host_without_credentials(
+    settings: Settings, fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture,  # noqa: F811
+) -> None:
+    host = fake_openai.base_url.split("/v1")[0]
+    secret = "sk-user-secret-1234"
+    url = f"http://reader:{secret}@{host.removeprefix('http://')}/v1?api_key={secret}"
+    fake_openai.script.status = 500
+    fake_openai.script.error_message = f"bad key {secret} for {url}"
+    caplog.set_level(logging.DEBUG, logger="app")
+    answer = load_pipeline(settings.model_copy(update={"llm_base_url": url})).ask("发改委提出的固定资产投资目标是多少？")
+    notice = next(n for n in answer.notices if "大模型暂不可用" in n)
+    assert host in notice and secret not in notice and "reader" not in notice
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name.startswith("app") or r.levelno >= logging.WARNING)
+    assert secret not in logged and "reader" not in logged
+    assert any(host in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
 
 
 def test_pipeline_falls_back_to_extractive_with_a_notice(settings: Settings, fake_openai: FakeOpenAI) -> None:  # noqa: F811

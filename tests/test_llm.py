@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import socket
 from pathlib import Path
 
 import pytest
 
 from app.errors import BiaoganError
-from app.llm import LLMAnswerer, LLMConfig, LLMUnavailable, format_history, llm_from_settings
+from app.llm import LLMAnswerer, LLMConfig, LLMUnavailable, endpoint_label, format_history, llm_from_settings
 from app.prompts import PROMPTS_DIR, format_passages, load_prompt
 from app.schema import Chunk
 from tests.fake_openai import FakeOpenAI, fake_openai  # noqa: F401 (fixture)
@@ -221,8 +222,64 @@ def test_key_never_in_repr_or_logs(fake_openai: FakeOpenAI, caplog: pytest.LogCa
     fake_openai.script.error_message = f"Incorrect API key provided: {KEY}"  # servers do echo keys
     with pytest.raises(LLMUnavailable) as caught:
         answerer(fake_openai).complete(QUESTION, CHUNKS)
-    assert KEY not in str(caught.value) and "***" in str(caught.value)
-    assert KEY not in caplog.text
+    assert KEY not in str(caught.value) and "HTTP 401" in caught.value.message
+    assert KEY not in caplog.text and "Incorrect API key provided: ***" in caplog.text
     lines = [r.getMessage() for r in caplog.records if r.name == "app.llm" and r.levelno == logging.INFO]
     assert len(lines) == 2
     assert "model=qwen-test" in lines[0] and "passages=2" in lines[0] and "seconds=" in lines[0]
+
+
+USERINFO_KEY = "sk-in-the-userinfo-5678"
+QUERY_KEY = "sk-in-the-query-9012"
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("http://user:sk-abc@llm.example.com:8443/v1?api_key=sk-def", "http://llm.example.com:8443"),
+        ("https://api.example.com/key/sk-ghi/v1", "https://api.example.com"),
+        ("http://[::1]:8000/v1", "http://[::1]:8000"),
+        ("not a url", "the configured endpoint"),
+    ],
+)
+def test_endpoint_label_keeps_only_scheme_host_and_port(url: str, label: str) -> None:
+    assert endpoint_label(url) == label
+
+
+def test_credentials_in_the_base_url_reach_neither_users_nor_logs(
+    fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture,  # noqa: F811
+) -> None:
+    host = fake_openai.base_url.split("/v1")[0]  # http://127.0.0.1:PORT
+    url = f"http://reader:{USERINFO_KEY}@{host.removeprefix('http://')}/v1?api_key={QUERY_KEY}"
+    fake_openai.script.status = 500
+    fake_openai.script.error_message = f"upstream {url} refused {QUERY_KEY}"  # a server that echoes what it got
+    caplog.set_level(logging.DEBUG, logger="app")
+    config = LLMConfig(base_url=url, model="qwen-test", api_key=KEY)
+    with pytest.raises(LLMUnavailable) as caught:
+        LLMAnswerer(config).complete(QUESTION, CHUNKS)
+    shown = f"{caught.value} {caught.value.message} {caught.value.__cause__} {repr(config)}"
+    # Our own records at every level, and anyone's at WARNING and above (httpx logs request URLs at
+    # INFO, which the CLI and server leave off).
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name.startswith("app") or r.levelno >= logging.WARNING)
+    for secret in (USERINFO_KEY, QUERY_KEY, "reader", KEY):
+        assert secret not in shown and secret not in logged
+    # The server answers an error status (which one depends on how the client joins the query to
+    # the path); users see the host and the status, the log the server's words with *** for secrets.
+    assert re.fullmatch(rf"the LLM at {re.escape(host)} failed \(HTTP \d+\)", caught.value.message)
+    warning = next(r.getMessage() for r in caplog.records if r.name == "app.llm" and r.levelno == logging.WARNING)
+    assert host in warning and "***" in warning
+
+
+def test_a_dead_endpoint_with_credentials_is_reported_by_host(caplog: pytest.LogCaptureFixture) -> None:
+    url = f"http://reader:{USERINFO_KEY}@127.0.0.1:{free_port()}/v1?api_key={QUERY_KEY}"
+    caplog.set_level(logging.DEBUG, logger="app")
+    with pytest.raises(LLMUnavailable) as caught:
+        LLMAnswerer(LLMConfig(base_url=url, model="m", api_key=KEY)).complete(QUESTION, CHUNKS)
+    assert caught.value.message.startswith("the LLM at http://127.0.0.1:")
+    assert "Connection" in caught.value.message
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name.startswith("app") or r.levelno >= logging.WARNING)
+    for secret in (USERINFO_KEY, QUERY_KEY, "reader"):
+        assert secret not in str(caught.value) and secret not in logged
+    with pytest.raises(LLMUnavailable) as missing_model:
+        llm_from_settings(url, "", KEY, 5.0)
+    assert USERINFO_KEY not in missing_model.value.message and "127.0.0.1" in missing_model.value.message
