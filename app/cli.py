@@ -309,6 +309,28 @@ def evaluate(
         raise typer.Exit(1)
 
 
+@app.command("check-claims")
+@_friendly
+def check_claims(
+    path: Annotated[Path, typer.Argument(help="Hand-written examples, one JSON object a line: passage, claim, supported, kind.")] = Path("eval/claims.jsonl"),
+    threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.0, max=1.0, help="Overlap threshold to report on (default: the shipped one).")] = None,
+) -> None:
+    """Precision and recall of the LLM-answer check at flagging unsupported claims, over a range of thresholds."""
+    from app.support import THRESHOLD, calibrate, read_examples
+
+    chosen = THRESHOLD if threshold is None else threshold
+    examples = read_examples(path)
+    grid = sorted({round(0.05 * i, 2) for i in range(4, 15)} | {chosen})
+    results = calibrate(examples, grid)
+    typer.echo(f"{len(examples)} examples, {results[0].unsupported} unsupported; flagging unsupported claims:")
+    typer.echo("threshold  precision  recall  caught  false alarms")
+    for r in results:
+        mark = "  <- chosen" if r.threshold == chosen else ""
+        typer.echo(f"{r.threshold:9.2f}  {r.precision:9.3f}  {r.recall:6.3f}  {r.caught:6d}  {r.false_alarms:12d}{mark}")
+    for example in next(r for r in results if r.threshold == chosen).missed:
+        typer.echo(f"missed ({example.kind}): {example.claim}")
+
+
 @app.command("fit-answerer")
 @_friendly
 def fit_answerer(
@@ -333,3 +355,7 @@ def fit_answerer(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -108,3 +108,34 @@ def test_the_calibration_set_is_balanced_and_well_formed() -> None:
     assert all({"passage", "claim", "supported", "kind"} <= set(row) for row in rows)
     supported = sum(row["supported"] for row in rows)
     assert 0.4 <= supported / len(rows) <= 0.6
+
+
+def test_check_claims_reports_precision_and_recall(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    rows = [
+        {"passage": PASSAGE, "claim": "投资突破700亿元。", "supported": False, "kind": "wrong_magnitude"},
+        {"passage": PASSAGE, "claim": "工业投资达到3000亿元。", "supported": False, "kind": "wrong_attribution"},
+        {"passage": PASSAGE, "claim": "力争全市固定资产投资突破7000亿元。", "supported": True, "kind": "exact"},
+    ]
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(app, ["check-claims", str(path), "--threshold", "0.35"])
+    assert result.exit_code == 0, result.output
+    chosen = next(line for line in result.output.splitlines() if "chosen" in line).split()
+    assert chosen[:3] == ["0.35", "1.000", "0.500"]  # one of two unsupported caught, no false alarm
+    assert "missed (wrong_attribution): 工业投资达到3000亿元。" in result.output
+
+
+def test_check_claims_rejects_a_malformed_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    path = tmp_path / "claims.jsonl"
+    path.write_text('{"claim": "x"}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["check-claims", str(path)])
+    assert result.exit_code == 1
+    assert "claims.jsonl:1 is not a claim example" in result.output and "hint:" in result.output
