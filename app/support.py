@@ -98,12 +98,13 @@ def figure_problems(text: str, source: str) -> list[str]:
             found.append(f"数字“{figure.text}”与出处不符")
             continue
         claimed = _direction(lead)
-        if claimed and not any(claimed <= _direction(_sentence_of(source, s)) for s in same):
+        if claimed and not any(claimed <= _direction(_clause_around(source, s)) for s in same):
             found.append(f"“{figure.text}”的增减方向与出处不符")
     return found
 
 
-def _sentence_of(source: str, figure: Figure) -> str:
+def _clause_around(source: str, figure: Figure) -> str:
+    """The clause of source that states figure (within its sentence)."""
     for start, end in sentence_spans(source):
         if start <= figure.start < end:
             return _clause_of(source[start:end], figure.start - start, figure.end - start)
