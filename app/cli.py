@@ -316,7 +316,8 @@ def check_claims(
     threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.0, max=1.0, help="Overlap threshold to report on (default: the shipped one).")] = None,
 ) -> None:
     """Precision and recall of the LLM-answer check at flagging unsupported claims, over a range of thresholds."""
-    from app.support import THRESHOLD, calibrate, read_examples
+    from app.claimeval import calibrate, read_examples
+    from app.support import THRESHOLD
 
     chosen = THRESHOLD if threshold is None else threshold
     examples = read_examples(path)

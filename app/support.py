@@ -2,8 +2,11 @@
 
 A claim fails when any of these holds:
 - a figure it states is not in the cited text as a whole quantity with a compatible unit
-  (700亿元 against 7000亿元, 30项 against 300项), or the direction word next to it (下降 / 增长)
-  is not next to that figure in the cited text;
+  (700亿元 against 7000亿元, 30项 against 300项), or the direction word before it (下降 / 增长)
+  is not next to that figure in the cited text, or the words around it fit another figure of the
+  same unit better (3000亿元 said of the item the passage gives 1500亿元 for), or it is said to be
+  reached (已经突破) where the cited text states it as a target (力争突破);
+- it moves something one way (降低) where its best-matching cited sentence moves it the other (提高);
 - it names a person, place or organisation the cited text does not name;
 - it negates (不, 没有, 未 …) what the best-matching cited sentences state without negation;
 - one of its clauses shares too little with the cited text: the mean of the share of its content
@@ -13,12 +16,9 @@ THRESHOLD was chosen with `biaogan check-claims eval/claims.jsonl` (see docs/rel
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-from app.errors import InputError
 from app.figures import Figure, figures, matches, normalize
 from app.text import bigrams, cities, sentence_spans, synonyms, tagged, words
 
@@ -27,6 +27,11 @@ _MARKER = re.compile(r"\[\d+\]")
 _CLAUSE = re.compile(r"[，,；;：:。！？!?\n]")
 UP = ("增", "上升", "提高", "上涨", "攀升", "扩大", "涨")
 DOWN = ("降", "减", "下滑", "回落", "下跌", "跌", "缩小", "萎缩")
+_DONE = ("已经", "已于", "已", "业已", "实现了", "完成了", "达到了")
+_PLANNED = ("力争", "争取", "计划", "目标", "确保", "预计", "将", "要", "拟")
+# Direction verbs without a figure: 降低比重 says the opposite of 提高比重.
+_UP_VERBS = ("提高", "增加", "增长", "上升", "扩大", "加大", "提升", "上涨", "增强")
+_DOWN_VERBS = ("降低", "减少", "下降", "缩小", "减小", "压减", "下滑", "减弱")
 NEGATIONS = frozenset({
     "不", "没", "没有", "未", "无", "非", "不会", "不能", "不是", "不再", "不要", "不得", "并未", "并非",
     "从未", "尚未", "未能", "未曾", "无法", "绝不", "决不", "并不", "毫无",
@@ -52,6 +57,7 @@ def check(claim: str, cited: str, context: str = "", threshold: float = THRESHOL
     text = normalize(_MARKER.sub("", claim))
     source = normalize(f"{cited}\n{context}")
     reasons = figure_problems(text, source) + name_problems(text, source) + negation_problems(text, source)
+    reasons += direction_problems(text, source)
     score = overlap(_without_figures(text), source)
     if score < threshold:
         reasons.append("内容在出处中找不到")
@@ -85,21 +91,56 @@ def _direction(clause: str) -> set[str]:
     return found
 
 
+def _clause_end(text: str, end: int) -> int:
+    return next((m.start() for m in _CLAUSE.finditer(text, end)), len(text))
+
+
+def _windows(text: str, found: list[Figure]) -> list[tuple[int, int]]:
+    """For each figure, the stretch of its clause that is about it: up to the figures on either side."""
+    spans = []
+    for i, figure in enumerate(found):
+        start = max(found[i - 1].end if i else 0, _clause_start(text, figure.start))
+        end = min(found[i + 1].start if i + 1 < len(found) else len(text), _clause_end(text, figure.end))
+        spans.append((start, end))
+    return spans
+
+
 def figure_problems(text: str, source: str) -> list[str]:
-    """Figures of the claim missing from the source, or stated there with another direction."""
-    stated = figures(source)
-    found, previous_end = [], 0
-    for figure in figures(text):
-        same = [s for s in stated if matches(figure, s)]
-        # The direction word that governs a figure stands between it and the figure before it.
-        lead = text[max(previous_end, _clause_start(text, figure.start)) : figure.end]
-        previous_end = figure.end
+    """Figures of the claim missing from the source, or stated there about something else, with
+    another direction, or as a target where the claim says it was reached."""
+    claimed, stated = figures(text), figures(source)
+    stated_windows = [source[a:b] for a, b in _windows(source, stated)]
+    found = []
+    for figure, (start, end) in zip(claimed, _windows(text, claimed)):
+        same = [(s, w) for s, w in zip(stated, stated_windows) if matches(figure, s)]
         if not same:
             found.append(f"数字“{figure.text}”与出处不符")
             continue
-        claimed = _direction(lead)
-        if claimed and not any(claimed <= _direction(_clause_around(source, s)) for s in same):
-            found.append(f"“{figure.text}”的增减方向与出处不符")
+        # Only figures of the same kind can be confused for each other (亿元 with 亿元, 个 with 个).
+        others = [w for s, w in zip(stated, stated_windows) if not matches(figure, s) and figure.unit and s.unit == figure.unit]
+        about = text[start : figure.start] + " " + text[figure.end : end]
+        # The direction word that governs a figure stands before it (增长50%, 占比下降50%).
+        found += _context_problems(figure, text[start : figure.end], about, same, others, source)
+    return found
+
+
+def _context_problems(
+    figure: Figure, lead: str, about: str, same: list[tuple[Figure, str]], others: list[str], source: str,
+) -> list[str]:
+    found = []
+    claimed = _direction(lead)
+    if claimed and not any(claimed <= _direction(_clause_around(source, s)) for s, _ in same):
+        found.append(f"“{figure.text}”的增减方向与出处不符")
+    # The claim's words around the figure fit another figure of the passage better: 3000亿元 said of
+    # 工业投资 when the passage gives 3000亿元 for 地产开发投资 and 1500亿元 for 工业投资.
+    terms = content_terms(about)
+    fit = max(sum(t in w for t in terms) for _, w in same)
+    if max((sum(t in w for t in terms) for w in others), default=0) > fit:
+        found.append(f"出处中的“{figure.text}”说的是另一件事")
+    if any(d in lead for d in _DONE) and all(
+        not any(d in w for d in _DONE) and any(p in w for p in _PLANNED) for _, w in same
+    ):
+        found.append(f"出处中的“{figure.text}”是目标，不是已经达到")
     return found
 
 
@@ -145,6 +186,21 @@ def negation_problems(text: str, source: str) -> list[str]:
     return [f"出处没有“{negated[0]}”这样的否定说法"]
 
 
+def direction_problems(text: str, source: str) -> list[str]:
+    """A claim that moves something one way (降低) where its best-matching cited sentence moves it the other (提高)."""
+    def ways(part: str) -> set[str]:
+        part = part.replace("增加值", "")  # value added, a noun
+        return {w for w, verbs in (("up", _UP_VERBS), ("down", _DOWN_VERBS)) if any(v in part for v in verbs)}
+
+    claimed = ways(text)
+    if len(claimed) != 1:
+        return []
+    stated = ways(_best_sentences(text, source, 1)[0])
+    if stated and not claimed & stated:
+        return [f"出处说的是{'增加' if 'up' in stated else '减少'}，方向相反"]
+    return []
+
+
 def content_terms(text: str) -> list[str]:
     """Words of two or more characters that carry content: no figures, no reporting frame."""
     return [w for w in dict.fromkeys(words(text)) if len(w) >= 2 and w not in _FRAME and not any(c.isdigit() for c in w)]
@@ -167,67 +223,3 @@ def overlap(text: str, source: str) -> float:
     scores = [clause_score(c, source) for c in _CLAUSE.split(text) if len(c.strip()) >= 2]
     scores = [s for s in scores if s is not None]
     return min(scores, default=1.0)
-
-
-# --- calibration: how well the check flags unsupported claims on a hand-written set ---------------
-
-
-@dataclass(frozen=True)
-class Example:
-    claim: str
-    passage: str
-    context: str
-    supported: bool
-    kind: str
-
-
-@dataclass(frozen=True)
-class Calibration:
-    threshold: float
-    caught: int  # unsupported claims flagged
-    false_alarms: int  # supported claims flagged
-    missed: tuple[Example, ...]  # unsupported claims passed
-    unsupported: int
-
-    @property
-    def precision(self) -> float:
-        return self.caught / max(1, self.caught + self.false_alarms)
-
-    @property
-    def recall(self) -> float:
-        return self.caught / max(1, self.unsupported)
-
-
-def read_examples(path: Path) -> list[Example]:
-    """The lines of a claims file: {passage, claim, supported, kind, context?} each."""
-    if not path.is_file():
-        raise InputError(f"claims file not found: {path}", "pass a .jsonl file such as eval/claims.jsonl")
-    examples = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            examples.append(Example(row["claim"], row["passage"], row.get("context", ""), bool(row["supported"]), row.get("kind", "")))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise InputError(
-                f"{path}:{number} is not a claim example ({type(exc).__name__}: {exc})",
-                'write one JSON object a line with "passage", "claim" and "supported": true/false',
-            ) from None
-    if not examples:
-        raise InputError(f"{path} holds no examples", "add one JSON object a line")
-    return examples
-
-
-def calibrate(examples: list[Example], thresholds: list[float]) -> list[Calibration]:
-    """Precision and recall of flagging unsupported claims, at each overlap threshold."""
-    verdicts = [check(e.claim, e.passage, e.context, threshold=0.0) for e in examples]
-    unsupported = sum(not e.supported for e in examples)
-    results = []
-    for threshold in thresholds:
-        flagged = [bool(v.reasons) or v.score < threshold for v in verdicts]
-        caught = sum(f and not e.supported for f, e in zip(flagged, examples))
-        false_alarms = sum(f and e.supported for f, e in zip(flagged, examples))
-        missed = tuple(e for f, e in zip(flagged, examples) if not f and not e.supported)
-        results.append(Calibration(threshold, caught, false_alarms, missed, unsupported))
-    return results

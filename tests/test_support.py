@@ -14,6 +14,7 @@ PASSAGE = (
     "力争工业投资达到1500亿元、地产开发投资达到3000亿元,力争全市固定资产投资突破7000亿元。"
     "全年实施重点项目300项。先进制造业项目占比超50%。今年4月还发布了10条青年人才新政。"
     "吸引了230余家头部企业和1300余名高层次人才入驻。对标苏州、宁波等地,我市工业与先进城市存在一定差距。"
+    "不断提高工业增加值在全市地区生产总值中的比重。"
 )
 CONTEXT = "市发展改革委主任夏扬 测试日报"
 
@@ -71,6 +72,9 @@ def test_a_figure_matches_only_as_a_whole_in_a_compatible_unit() -> None:
         ("王保来表示，工业投资达到1500亿元[1]。", "在出处中没有"),
         ("我市工业与先进城市不存在差距[1]。", "否定"),
         ("郑州市市长已于昨日宣布辞职[1]。", "内容在出处中找不到"),
+        ("工业投资力争达到3000亿元[1]。", "出处中的“3000亿元”说的是另一件事"),
+        ("全市固定资产投资已经突破7000亿元[1]。", "出处中的“7000亿元”是目标，不是已经达到"),
+        ("要降低工业增加值在地区生产总值中的比重[1]。", "方向相反"),
     ],
 )
 def test_unsupported_claims_say_why(claim: str, reason: str) -> None:
@@ -89,6 +93,9 @@ def test_unsupported_claims_say_why(claim: str, reason: str) -> None:
         "今年4月发布了十条青年人才新政[1]。",
         "中原科技城吸引了1300余名高层次人才和230余家头部企业[1]。",
         "夏扬认为，对标苏州、宁波，我市工业与先进城市还存在一定差距[1]。",
+        "工业投资力争达到1500亿元，地产开发投资达到3000亿元[1]。",
+        "今年4月已经发布了10条青年人才新政[1]。",  # stated as done in the passage too
+        "要持续提升工业增加值占地区生产总值的比重[1]。",
     ],
 )
 def test_supported_paraphrases_pass(claim: str) -> None:
@@ -117,7 +124,8 @@ def test_check_claims_reports_precision_and_recall(tmp_path: Path) -> None:
 
     rows = [
         {"passage": PASSAGE, "claim": "投资突破700亿元。", "supported": False, "kind": "wrong_magnitude"},
-        {"passage": PASSAGE, "claim": "工业投资达到3000亿元。", "supported": False, "kind": "wrong_attribution"},
+        # Labelled unsupported by mistake: the check passes it and the report lists it as missed.
+        {"passage": PASSAGE, "claim": "全年实施重点项目300项。", "supported": False, "kind": "mislabelled"},
         {"passage": PASSAGE, "claim": "力争全市固定资产投资突破7000亿元。", "supported": True, "kind": "exact"},
     ]
     path = tmp_path / "claims.jsonl"
@@ -126,7 +134,7 @@ def test_check_claims_reports_precision_and_recall(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     chosen = next(line for line in result.output.splitlines() if "chosen" in line).split()
     assert chosen[:3] == ["0.35", "1.000", "0.500"]  # one of two unsupported caught, no false alarm
-    assert "missed (wrong_attribution): 工业投资达到3000亿元。" in result.output
+    assert "missed (mislabelled): 全年实施重点项目300项。" in result.output
 
 
 def test_check_claims_rejects_a_malformed_file(tmp_path: Path) -> None:
