@@ -7,7 +7,8 @@ A claim fails when any of these holds:
   same unit better (3000亿元 said of the item the passage gives 1500亿元 for), or it is said to be
   reached (已经突破) where the cited text states it as a target (力争突破);
 - it moves something one way (降低) where its best-matching cited sentence moves it the other (提高);
-- it names a person, place or organisation the cited text does not name;
+- it names a person, place or organisation, or uses a noun of three or more characters, that the
+  cited text does not;
 - it negates (不, 没有, 未 …) what the best-matching cited sentences state without negation;
 - one of its clauses shares too little with the cited text: the mean of the share of its content
   words and the share of its character pairs found there is under THRESHOLD.
@@ -161,8 +162,11 @@ def _present(term: str, source: str) -> bool:
 
 
 def name_problems(text: str, source: str) -> list[str]:
-    """People, places and organisations the claim names but the source does not."""
-    names = [w for w, flag in tagged(text) if flag in _NAME_TAGS and len(w) >= 2]
+    """People, places, organisations and specific nouns (董事长, 一等奖) the claim names but the source does not.
+
+    Nouns of two characters are left to the overlap score: a paraphrase often swaps them (政策 / 新政).
+    """
+    names = [w for w, flag in tagged(text) if (flag in _NAME_TAGS and len(w) >= 2) or (flag.startswith("n") and len(w) >= 3)]
     names += [city for city in cities() if city in text]
     missing = [n for n in dict.fromkeys(names) if not _present(n, source)]
     return [f"“{n}”在出处中没有" for n in missing]
