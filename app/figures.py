@@ -127,3 +127,21 @@ def matches(claimed: Figure, stated: Figure) -> bool:
     if not stated.unit:
         return any(c in _LARGE for c in stated.text)
     return same_unit(claimed.unit, stated.unit)
+
+
+_EN_SCALE = {"trillion": 1e12, "billion": 1e9, "hundred million": 1e8, "million": 1e6, "thousand": 1e3}
+_EN_FIGURE = re.compile(
+    r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|percent\b|per cent\b|hundred million\b|trillion\b|billion\b|million\b|thousand\b)?",
+    re.IGNORECASE,
+)
+
+
+def english_figures(text: str) -> list[Figure]:
+    """Figures of an English sentence: 700 billion yuan -> 7e11, 50 percent -> 50 %; other units are not read."""
+    found = []
+    for match in _EN_FIGURE.finditer(normalize(text)):
+        word = (match.group(2) or "").lower()
+        unit = "%" if word in ("%", "percent", "per cent") else ""
+        value = float(match.group(1).replace(",", "")) * _EN_SCALE.get(word, 1.0)
+        found.append(Figure(value, unit, match.start(), match.end(), match.group().strip()))
+    return found

@@ -6,13 +6,14 @@ import logging
 import re
 
 from app.schema import Answer, Citation, Hit
-from app.support import Verdict, check
+from app.support import Verdict, check, is_english
 from app.text import bigrams, sentence_spans
 from app.verify import UNVERIFIED, claims, problems
 
 log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d+)\]")
 REFUSAL_START = "文章中没有找到"
+ENGLISH_NOTICE = "英文句子只核对了数字、增减方向和城市名，其余内容未能逐句与中文原文核对。"
 
 
 def best_quote(claim: str, text: str) -> tuple[int, int]:
@@ -73,5 +74,7 @@ def from_llm(question: str, generated: str, hits: list[Hit]) -> Answer:
     notices = tuple(f"未通过核验：{issue}" for issue in issues)
     if reasons:
         notices += (unverified_notice(reasons),)
+    if any(is_english(c) for c in marked if UNVERIFIED not in c):
+        notices += (ENGLISH_NOTICE,)
     return Answer(question=question, text=body, refused=False, citations=tuple(citations), hits=tuple(hits), notices=notices)
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.figures import Figure, figures, matches, normalize
-from app.text import bigrams, cities, sentence_spans, synonyms, tagged, words
+from app.figures import Figure, english_figures, figures, matches, normalize
+from app.text import bigrams, cities, cjk_ratio, english_places, sentence_spans, synonyms, tagged, words
 
 THRESHOLD = 0.35
 _MARKER = re.compile(r"\[\d+\]")
@@ -42,6 +42,8 @@ _FRAME = frozenset({
     "表示", "说", "指出", "认为", "介绍", "强调", "称", "提到", "提出", "谈到", "透露", "据", "报道", "文章",
     "记者", "采访", "他", "她", "他们", "我们", "此外", "另外", "同时", "其中", "还", "已", "目前", "根据",
 })
+_EN_UP = re.compile(r"\b(increas|ris|rose|grow|grew|rais|higher|up\b)")
+_EN_DOWN = re.compile(r"\b(decreas|declin|fall|fell|drop|lower|reduc|cut\b|down\b)")
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt"})
 _PLACE_SUFFIX = ("市", "省", "区", "县")
 
@@ -53,16 +55,41 @@ class Verdict:
     reasons: tuple[str, ...]  # why not, in words a reader understands; empty when supported
 
 
+def is_english(claim: str) -> bool:
+    """A sentence in English (or mostly not Chinese), which only the figure and city checks can judge."""
+    text = _MARKER.sub("", claim)
+    return sum(c.isalpha() for c in text) > 0 and cjk_ratio(text) < 0.3
+
+
 def check(claim: str, cited: str, context: str = "", threshold: float = THRESHOLD) -> Verdict:
     """Whether claim is supported by cited (the passage text) plus context (its title, speaker, position)."""
     text = normalize(_MARKER.sub("", claim))
     source = normalize(f"{cited}\n{context}")
+    if is_english(text):
+        return _check_english(text, source)
     reasons = figure_problems(text, source) + name_problems(text, source) + negation_problems(text, source)
     reasons += direction_problems(text, source)
     score = overlap(_without_figures(text), source)
     if score < threshold:
         reasons.append("内容在出处中找不到")
     return Verdict(not reasons, score, tuple(reasons))
+
+
+def _check_english(text: str, source: str) -> Verdict:
+    """Figures (700 billion yuan against 7000亿元), their direction words and cities (Suzhou: 苏州) only."""
+    stated = figures(source)
+    reasons = []
+    for figure in english_figures(text):
+        same = [s for s in stated if matches(figure, s)]
+        if not same:
+            reasons.append(f"数字“{figure.text}”与出处不符")
+            continue
+        lead = text[max(0, figure.start - 40) : figure.end].lower()
+        claimed = {w for w, pattern in (("up", _EN_UP), ("down", _EN_DOWN)) if pattern.search(lead)}
+        if claimed and not any(claimed <= _direction(_clause_around(source, s)) for s in same):
+            reasons.append(f"“{figure.text}”的增减方向与出处不符")
+    reasons += [f"“{city}”在出处中没有" for city in english_places(text) if city not in source]
+    return Verdict(not reasons, 1.0, tuple(reasons))
 
 
 def _without_figures(text: str) -> str:

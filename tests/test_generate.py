@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.generate import from_llm
+from app.generate import ENGLISH_NOTICE, from_llm
 from app.llm import LLMAnswerer, LLMConfig
 from app.pipeline import load_pipeline
 from app.verify import UNVERIFIED
@@ -127,3 +127,11 @@ def test_invented_answers_from_the_endpoint_are_marked(settings: Settings, fake_
     answer = pipeline.ask(question)
     assert answer.text == f"投资突破700亿元[{n}]。{UNVERIFIED}工业投资达到1500亿元[{n}]。"
     assert any(n.startswith("1 句无法与所引文章核对") for n in answer.notices)
+
+
+def test_english_answers_say_how_far_they_were_checked() -> None:
+    english = from_llm("What is the target?", "Fixed-asset investment is to top 700 billion yuan [1].", [PROGRAMME])
+    assert english.text == "Fixed-asset investment is to top 700 billion yuan [1]."
+    assert english.notices == (ENGLISH_NOTICE,)
+    wrong = from_llm("What is the target?", "Investment is to top 70 billion yuan [1].", [PROGRAMME])
+    assert wrong.text.endswith(UNVERIFIED) and ENGLISH_NOTICE not in wrong.notices

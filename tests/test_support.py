@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.figures import chinese_number, figures, matches
-from app.support import THRESHOLD, check, overlap
+from app.figures import chinese_number, english_figures, figures, matches
+from app.support import THRESHOLD, check, is_english, overlap
 
 PASSAGE = (
     "力争工业投资达到1500亿元、地产开发投资达到3000亿元,力争全市固定资产投资突破7000亿元。"
@@ -41,6 +41,12 @@ def values(text: str) -> list[tuple[float, str]]:
 )
 def test_figures_are_whole_quantities_with_units(text: str, expected: list[tuple[float, str]]) -> None:
     assert values(text) == expected
+
+
+def test_english_figures() -> None:
+    assert [(f.value, f.unit) for f in english_figures("700 billion yuan, 1,300 people, 50 percent, 51 hundred million")] == [
+        (7e11, ""), (1300, ""), (50, "%"), (5.1e9, ""),
+    ]
 
 
 def test_chinese_numerals() -> None:
@@ -149,3 +155,21 @@ def test_check_claims_rejects_a_malformed_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check-claims", str(path)])
     assert result.exit_code == 1
     assert "claims.jsonl:1 is not a claim example" in result.output and "hint:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("claim", "supported"),
+    [
+        ("Fixed-asset investment is to top 700 billion yuan [1].", True),  # 7000亿元
+        ("Investment is to exceed 70 billion yuan [1].", False),
+        ("It plans 300 key projects this year [1].", True),
+        ("It plans 30 key projects [1].", False),
+        ("The share of advanced manufacturing projects will exceed 50 percent [1].", True),
+        ("The share of advanced manufacturing projects fell 50% [1].", False),
+        ("The city benchmarks itself against Suzhou and Ningbo [1].", True),
+        ("The city benchmarks itself against Hangzhou [1].", False),
+    ],
+)
+def test_english_sentences_are_checked_for_figures_directions_and_cities(claim: str, supported: bool) -> None:
+    assert is_english(claim)
+    assert check(claim, PASSAGE, CONTEXT).supported is supported
