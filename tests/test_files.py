@@ -1,0 +1,174 @@
+"""Hostile files in the articles folder: links out of it, zip bombs, broken documents, escapes."""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from app import extract
+from app.errors import InputError
+from app.ingest import decode, extract_text, read_article, read_folder
+from tests.conftest import TINY_ARTICLE
+
+SECRET = "机密文件：这一段绝不能进入索引，里面有密码。"
+
+
+def _docx_with(document_xml: bytes | None = None, extra_parts: int = 0) -> bytes:
+    """A real .docx (from python-docx) with its main document part replaced, or extra parts added."""
+    from docx import Document
+
+    base = io.BytesIO()
+    Document().save(base)
+    source = zipfile.ZipFile(io.BytesIO(base.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            if info.filename == "word/document.xml" and document_xml is not None:
+                archive.writestr(info, document_xml)
+            else:
+                archive.writestr(info, source.read(info))
+        for n in range(extra_parts):
+            archive.writestr(f"extra/item{n}.xml", b"<x/>")
+    return out.getvalue()
+
+
+def _body(paragraphs: str) -> bytes:
+    namespace = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    return f'<?xml version="1.0"?><w:document xmlns:w="{namespace}"><w:body>{paragraphs}</w:body></w:document>'.encode()
+
+
+# Reading never leaves the articles folder.
+
+
+def test_a_link_to_a_file_outside_the_folder_is_skipped_with_a_reason(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    folder, outside = tmp_path / "seeds", tmp_path / "elsewhere"
+    folder.mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text(SECRET, encoding="utf-8")
+    (folder / "good.txt").write_text(TINY_ARTICLE, encoding="utf-8")
+    (folder / "shadow.txt").symlink_to(outside / "secret.txt")
+    (folder / "alias.txt").symlink_to(folder / "good.txt")
+    with caplog.at_level(logging.WARNING):
+        articles, skipped = read_folder(folder)
+    assert [a.source for a in articles] == ["good.txt"]
+    assert {s.source for s in skipped} == {"shadow.txt", "alias.txt"}
+    assert all("symbolic link" in s.reason for s in skipped)
+    assert "shadow.txt" in caplog.text and not any(SECRET in a.text for a in articles)
+
+
+def test_reading_a_link_directly_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    (tmp_path / "shadow.txt").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(InputError, match="symbolic link"):
+        read_article(tmp_path / "shadow.txt")
+
+
+def test_a_folder_of_nothing_but_links_names_what_was_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    (folder / "shadow.txt").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(Exception, match="no readable article"):
+        read_folder(folder)
+
+
+# .docx and HTML: bounded before parsing, broken ones rejected clearly.
+
+
+def test_a_docx_zip_bomb_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    # 40 MB of one character packs into a few dozen KB; python-docx would unpack all of it.
+    bomb = _docx_with(_body("<w:p><w:r><w:t>" + "a" * (40 * 2**20) + "</w:t></w:r></w:p>"))
+    assert len(bomb) < 200_000
+    (tmp_path / "bomb.docx").write_bytes(bomb)
+    (tmp_path / "good.txt").write_text(TINY_ARTICLE, encoding="utf-8")
+    with pytest.raises(InputError, match="bomb.docx unpacks to 40 MB; the limit is 32 MB") as caught:
+        read_article(tmp_path / "bomb.docx")
+    assert "split it" in caught.value.hint
+    articles, skipped = read_folder(tmp_path)  # the bomb never stops the other files
+    assert [a.source for a in articles] == ["good.txt"] and [s.source for s in skipped] == ["bomb.docx"]
+
+
+def _understate(data: bytes, name: str, size: int) -> bytes:
+    """The zip with the sizes declared for one part (local header and directory) set to size."""
+    import struct
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    out = bytearray(data)
+    struct.pack_into("<I", out, archive.getinfo(name).header_offset + 22, size)
+    at = archive.start_dir
+    while out[at : at + 4] == b"PK\x01\x02":
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", out, at + 28)
+        if out[at + 46 : at + 46 + name_len].decode() == name:
+            struct.pack_into("<I", out, at + 24, size)
+        at += 46 + name_len + extra_len + comment_len
+    return bytes(out)
+
+
+def test_a_part_whose_headers_understate_its_size_is_not_unpacked_past_them() -> None:
+    # A guard, not new behaviour: zipfile stops at the declared size and then fails the checksum.
+    data = _understate(_docx_with(_body("<w:p><w:r><w:t>" + "a" * (40 * 2**20) + "</w:t></w:r></w:p>")), "word/document.xml", 1000)
+    assert sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist()) < extract.MAX_UNZIPPED_BYTES
+    with pytest.raises(InputError, match="lying.docx is not a valid .docx file.*CRC"):
+        extract_text("lying.docx", data)
+
+
+def test_a_docx_of_too_many_parts_or_paragraphs_is_refused() -> None:
+    with pytest.raises(InputError, match="parts"):
+        extract_text("parts.docx", _docx_with(extra_parts=extract.MAX_ZIP_ENTRIES))
+    many = _body("<w:p><w:r><w:t>一段</w:t></w:r></w:p>" * (extract.MAX_PARAGRAPHS + 1))
+    with pytest.raises(InputError, match="more than 50,000 paragraphs") as caught:
+        extract_text("many.docx", _docx_with(many))
+    assert caught.value.hint == "split it into smaller files"
+
+
+def test_a_docx_with_too_much_text_is_refused() -> None:
+    long = _body(("<w:p><w:r><w:t>" + "a" * 1_000_000 + "</w:t></w:r></w:p>") * 6)
+    with pytest.raises(InputError, match="characters of text"):
+        extract_text("long.docx", _docx_with(long))
+
+
+@pytest.mark.parametrize("document", [b"<w:document><w:body><w:p>", b"\x00\xff not xml"], ids=["truncated", "garbage"])
+def test_a_broken_docx_part_is_a_clear_input_error_not_a_parser_traceback(document: bytes) -> None:
+    with pytest.raises(InputError, match="broken.docx is not a valid .docx file") as caught:
+        extract_text("broken.docx", _docx_with(document))
+    assert "re-save" in caught.value.hint
+
+
+def test_html_the_parser_rejects_is_a_clear_input_error() -> None:
+    with pytest.raises(InputError, match="page.html could not be read as HTML") as caught:
+        extract_text("page.html", "<p>正文。</p><![bogus[ x ]]>".encode())
+    assert "save" in caught.value.hint
+
+
+def test_html_with_too_many_paragraphs_is_refused() -> None:
+    page = "<p>一段。</p>" * (extract.MAX_PARAGRAPHS + 1)
+    with pytest.raises(InputError, match="paragraphs"):
+        extract_text("page.html", page.encode())
+
+
+# Control characters and encodings.
+
+
+def test_terminal_escapes_and_control_characters_are_stripped_from_articles(tmp_path: Path) -> None:
+    hostile = TINY_ARTICLE.replace("力争", "\x1b[2J\x1b]0;pwned\x07力争\x9b31m\x01\x08")
+    (tmp_path / "a.txt").write_text(hostile, encoding="utf-8")
+    article = read_article(tmp_path / "a.txt")
+    assert not any(ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F for c in article.text)
+    assert "力争全年新增高新技术企业500家" in article.text.replace("[2J]0;pwned", "").replace("31m", "")
+    assert "\t" in extract_text("b.txt", "甲\t乙".encode())
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_decoded(encoding: str) -> None:
+    assert decode("a.txt", TINY_ARTICLE.encode(encoding)) == TINY_ARTICLE  # ASCII lines give zero bytes
+    chinese_only = "郑州市持续推进制造业高质量发展力争全年新增高新技术企业"
+    assert decode("b.txt", chinese_only.encode(encoding)) == chinese_only  # no zero byte at all
+
+
+def test_binary_with_zero_bytes_is_still_called_binary() -> None:
+    with pytest.raises(InputError, match="binary"):
+        decode("x.txt", bytes(range(256)) * 8)
