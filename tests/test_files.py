@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
+import os
 import zipfile
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from app import extract
 from app.errors import InputError
+from app.feedback import FeedbackNotSaved
 from app.ingest import decode, extract_text, read_article, read_folder
 from tests.conftest import TINY_ARTICLE
 
@@ -172,3 +175,52 @@ def test_utf16_without_a_byte_order_mark_is_decoded(encoding: str) -> None:
 def test_binary_with_zero_bytes_is_still_called_binary() -> None:
     with pytest.raises(InputError, match="binary"):
         decode("x.txt", bytes(range(256)) * 8)
+
+
+# The feedback log survives a full disk.
+
+
+def test_a_short_feedback_write_leaves_no_partial_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.feedback as feedback
+
+    log_path = tmp_path / "feedback.jsonl"
+    feedback.append_feedback(log_path, {"liked": True, "question": "第一条"})
+    before = log_path.read_bytes()
+    real_write = os.write
+
+    def short_write(fd: int, data: bytes) -> int:  # the disk fills halfway through the record
+        return real_write(fd, data[: len(data) // 2])
+
+    monkeypatch.setattr(feedback.os, "write", short_write)
+    with pytest.raises(FeedbackNotSaved, match="only .* bytes could be written") as caught:
+        feedback.append_feedback(log_path, {"liked": False, "question": "第二条，写到一半磁盘满了"})
+    assert "disk space" in caught.value.hint
+    assert log_path.read_bytes() == before
+    monkeypatch.undo()
+    feedback.append_feedback(log_path, {"liked": None, "question": "第三条"})
+    assert [r["question"] for r in feedback.read_feedback(log_path)] == ["第一条", "第三条"]
+
+
+def test_a_failed_feedback_write_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.feedback as feedback
+
+    def no_space(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(feedback.os, "write", no_space)
+    with pytest.raises(FeedbackNotSaved, match="No space left on device"):
+        feedback.append_feedback(tmp_path / "feedback.jsonl", {"liked": True})
+    assert (tmp_path / "feedback.jsonl").read_bytes() == b""
+
+
+def test_feedback_readers_skip_corrupt_lines_and_writers_start_a_fresh_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from app.feedback import append_feedback, read_feedback
+
+    log_path = tmp_path / "feedback.jsonl"
+    # Two records glued into one line by an unchecked write, and a record cut short at the end.
+    log_path.write_bytes('{"question": "好"}\n{"question": "坏{"question": "也坏"}\n[1, 2]\n{"question": "断'.encode())
+    append_feedback(log_path, {"question": "新的"})
+    with caplog.at_level(logging.WARNING):
+        records = read_feedback(log_path)
+    assert [r["question"] for r in records] == ["好", "新的"]
+    assert "line 2" in caplog.text and "line 3" in caplog.text and "line 4" in caplog.text
