@@ -224,3 +224,72 @@ def test_feedback_readers_skip_corrupt_lines_and_writers_start_a_fresh_line(tmp_
         records = read_feedback(log_path)
     assert [r["question"] for r in records] == ["好", "新的"]
     assert "line 2" in caplog.text and "line 3" in caplog.text and "line 4" in caplog.text
+
+
+# What the command line prints: no terminal escapes, no tracebacks for disk trouble.
+
+ESCAPES = ("\x1b", "\x07", "\x9b", "\x08")
+QUESTION = "市科技局力争全年新增多少家高新技术企业？"
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("BIAOGAN_SEEDS_DIR", str(seeds_copy))
+    monkeypatch.setenv("BIAOGAN_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("BIAOGAN_EMBED_MODEL", "hash:256")
+    return seeds_copy
+
+
+def test_ask_prints_no_terminal_escapes_even_from_an_index_that_holds_them(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    hostile = TINY_ARTICLE.replace("力争全年新增", "\x1b]0;pwned\x07\x1b[2J力争全年\x9b31m新增\x08")
+    (cli_env / "tiny.txt").write_text(hostile, encoding="utf-8")
+    monkeypatch.setattr("app.ingest._CONTROL", re.compile("(?!)"))  # an index built before escapes were stripped
+    runner = CliRunner()
+    assert runner.invoke(app, ["index"]).exit_code == 0
+    for extra in ([], ["--json"], ["--format", "briefing"]):
+        result = runner.invoke(app, ["ask", QUESTION, *extra])
+        assert result.exit_code == 0, result.output
+        assert "500家" in result.stdout and not any(c in result.output for c in ESCAPES), extra
+    lines = runner.invoke(app, ["ask", "--jsonl"], input=QUESTION + "\n")
+    assert "500家" in lines.stdout and not any(c in lines.output for c in ESCAPES)
+
+
+def test_index_prints_file_names_without_their_escapes(cli_env: Path) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    (cli_env / "\x1b[2Jevil\x07.txt").write_bytes(b"\x00\x01" * 50)
+    result = CliRunner().invoke(app, ["index"])
+    assert result.exit_code == 0 and "[2Jevil.txt" in result.stderr
+    assert not any(c in result.output for c in ESCAPES)
+
+
+@pytest.mark.parametrize("fault", ["full disk", "read-only folder"])
+def test_index_reports_disk_trouble_as_error_and_hint_without_a_traceback(fault: str, cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def read_only(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    if fault == "full disk":
+        monkeypatch.setattr("app.store._write_jsonl", full)
+    else:
+        monkeypatch.setattr("app.store.open", read_only, raising=False)
+    result = CliRunner().invoke(app, ["index"])
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    expected = ("error: disk full while writing the index", "hint: free space") if fault == "full disk" else (
+        "error: cannot write the index in", "hint: make the folder writable")
+    assert all(text in result.stderr for text in expected), result.output
+    assert "Traceback" not in result.output
