@@ -244,9 +244,15 @@ def bench(
     index_articles: Annotated[int, typer.Option("--index-articles", min=10, help="News articles embedded for the indexing figures.")] = 300,
     sizes: Annotated[str, typer.Option("--sizes", help="Corpus sizes for query latency, comma-separated.")] = "1000,10000,50000",
     out: Annotated[Optional[Path], typer.Option("--out", help="Report folder (default eval/reports/bench-<timestamp>).")] = None,
+    cleaning: Annotated[bool, typer.Option("--cleaning", help="Only time text cleaning of an OCR-style text at 1×, 10× and 100× of 1,000 lines (no model needed).")] = False,
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
     """Benchmark indexing, query latency by corpus size, cold start and memory, beside the LangChain baseline."""
+    if cleaning:
+        from app.bench import cleaning_table, time_cleaning
+
+        typer.echo(cleaning_table(time_cleaning(_settings(seeds, index, model).seeds_dir)))
+        return
     from app.benchrun import run_bench
 
     if not news.exists():
