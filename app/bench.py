@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from app.chunking import ChunkSettings, chunk_article
+from app.clean import clean, is_body
 from app.evaluate import percentile
 from app.config import Settings
-from app.ingest import parse_article
+from app.ingest import extract_text, parse_article, scan_sources
 from app.lexical import LexicalIndex
 from app.pipeline import Pipeline
 from app.store import Index, embedding_text, lexical_text, make_faiss
@@ -186,3 +187,38 @@ def _connect(url: str, client_cls: Any, timeout: float = 120.0) -> Any:
             if time.monotonic() > deadline:
                 raise
             time.sleep(1.0)
+
+
+def ocr_style_text(seeds_dir: Path, lines: int) -> str:
+    """`lines` lines of OCR-style text: the seed articles' prose cut into 20-character column lines,
+    each with a stray wrap space, most ending mid-sentence (so they are rejoined)."""
+    sources, _ = scan_sources(seeds_dir)
+    texts = [extract_text(p.name, p.read_bytes()) for p in sources]
+    prose = re.sub(r"\s+", "", "".join(line for text in texts for line in text.split("\n") if is_body(line)))
+    out = []
+    for i in range(lines):
+        start = (i * 20) % (len(prose) - 20)
+        piece, cut = prose[start : start + 20], 7 + i % 9
+        out.append(piece[:cut] + " " + piece[cut:])
+    return "\n".join(out)
+
+
+def time_cleaning(seeds_dir: Path, base_lines: int = 1000, scales: tuple[int, ...] = (1, 10, 100)) -> list[dict[str, Any]]:
+    """Seconds to clean an OCR-style text at each multiple of base_lines: flat per character if linear."""
+    rows = []
+    for scale in scales:
+        text = ocr_style_text(seeds_dir, base_lines * scale)
+        started = time.perf_counter()
+        _, repairs = clean(text)
+        seconds = time.perf_counter() - started
+        rows.append({"scale": scale, "lines": base_lines * scale, "chars": len(text), "mb": len(text.encode("utf-8")) / 2**20,
+                     "seconds": seconds, "us_per_char": seconds / len(text) * 1e6, "repairs": len(repairs)})
+        log.info("cleaning %dx: %.2f s", scale, seconds)
+    return rows
+
+
+def cleaning_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| size | lines | characters | MB (UTF-8) | cleaning s | µs per character | repairs |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['scale']}× | {r['lines']:,} | {r['chars']:,} | {r['mb']:.2f} | {r['seconds']:.2f} | {r['us_per_char']:.2f} | {r['repairs']:,} |")
+    return "\n".join(lines)

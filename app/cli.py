@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,10 +30,35 @@ def _settings(seeds: Path | None = None, index: Path | None = None, model: str |
     return Settings(**{key: value for key, value in overrides.items() if value is not None})
 
 
+# C0 and C1 control characters but tab and newline: an article or file name must not be able to
+# drive the terminal (clear it, retitle it, move the cursor) through what biaogan prints.
+_TERMINAL_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe_text(text: str) -> str:
+    """Text with the control characters a terminal would act on removed."""
+    return _TERMINAL_UNSAFE.sub("", text)
+
+
+def _echo(text: str = "", *, err: bool = False) -> None:
+    typer.echo(safe_text(text), err=err)
+
+
+def _json_text(data: object, indent: int | None = None) -> str:
+    """JSON for the terminal: json escapes C0 characters itself; C1 ones are escaped here."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class _SafeFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return safe_text(super().format(record))
+
+
 def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname).1s %(name)s: %(message)s" if verbose else "%(message)s"))
+    handler.setFormatter(_SafeFormatter("%(levelname).1s %(name)s: %(message)s" if verbose else "%(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("app").setLevel(level)
 
@@ -45,9 +71,9 @@ def _friendly(command: Callable[..., None]) -> Callable[..., None]:
         try:
             command(*args, **kwargs)
         except BiaoganError as exc:
-            typer.echo(f"error: {exc.message}", err=True)
+            _echo(f"error: {exc.message}", err=True)
             if exc.hint:
-                typer.echo(f"hint: {exc.hint}", err=True)
+                _echo(f"hint: {exc.hint}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -75,7 +101,7 @@ def index(seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None
         f"{len(report.removed)} removed), {report.chunks} passages, {report.embedded} embedded, in {report.seconds:.1f} s"
     )
     for skipped in report.skipped:
-        typer.echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
+        _echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
 
 
 @app.command()
@@ -113,22 +139,22 @@ def ask(
     if docx:
         from app.briefing import to_docx
 
-        typer.echo(f"wrote {to_docx([answer], docx)}", err=True)
+        _echo(f"wrote {to_docx([answer], docx)}", err=True)
     if as_json or output == "json":
-        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        typer.echo(_json_text(answer.to_dict(), indent=2))
         return
     from app.briefing import source_line, to_markdown
 
     if output == "briefing":
-        typer.echo(to_markdown(answer))
+        _echo(to_markdown(answer))
         return
-    typer.echo(answer.text)
+    _echo(answer.text)
     for notice in answer.notices:
-        typer.echo(f"注意：{notice}")
+        _echo(f"注意：{notice}")
     if answer.resolved_question:
-        typer.echo(f"（理解为：{answer.resolved_question}）")
+        _echo(f"（理解为：{answer.resolved_question}）")
     for citation in answer.citations:
-        typer.echo("\n" + source_line(citation))
+        _echo("\n" + source_line(citation))
 
 
 MAX_SCRIPTED_HISTORY = 8  # earlier questions of a scripted conversation that are answered again
@@ -164,7 +190,7 @@ def _ask_lines(pipeline, k: int, mode: str, filters) -> None:  # type: ignore[no
             row = pipeline.ask(question, history=history, k=k, mode=mode, filters=filters).to_dict()
         except BiaoganError as exc:
             row = {"question": line.rstrip("\n"), "error": exc.message, "hint": exc.hint}
-        typer.echo(json.dumps(row, ensure_ascii=False))
+        typer.echo(_json_text(row))
 
 
 @app.command()
@@ -218,9 +244,15 @@ def bench(
     index_articles: Annotated[int, typer.Option("--index-articles", min=10, help="News articles embedded for the indexing figures.")] = 300,
     sizes: Annotated[str, typer.Option("--sizes", help="Corpus sizes for query latency, comma-separated.")] = "1000,10000,50000",
     out: Annotated[Optional[Path], typer.Option("--out", help="Report folder (default eval/reports/bench-<timestamp>).")] = None,
+    cleaning: Annotated[bool, typer.Option("--cleaning", help="Only time text cleaning of an OCR-style text at 1×, 10× and 100× of 1,000 lines (no model needed).")] = False,
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
     """Benchmark indexing, query latency by corpus size, cold start and memory, beside the LangChain baseline."""
+    if cleaning:
+        from app.bench import cleaning_table, time_cleaning
+
+        typer.echo(cleaning_table(time_cleaning(_settings(seeds, index, model).seeds_dir)))
+        return
     from app.benchrun import run_bench
 
     if not news.exists():

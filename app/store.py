@@ -6,6 +6,7 @@ fresh folder and CURRENT is replaced in one rename, so a killed build never harm
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -23,8 +24,8 @@ import numpy as np
 
 from app.chunking import ChunkSettings, chunk_article, split_sections
 from app.embed import Embedder
-from app.errors import IndexCorrupt, IndexFormatChanged, IndexMissing, IndexOutdated, SeedsError
-from app.ingest import Skipped, read_article, list_sources
+from app.errors import BiaoganError, IndexCorrupt, IndexFormatChanged, IndexMissing, IndexOutdated, SeedsError
+from app.ingest import Skipped, read_article, scan_sources
 from app.lexical import LexicalIndex
 from app.speakers import find_people
 from app.schema import Article, Chunk
@@ -84,10 +85,37 @@ def current_folder(index_dir: Path) -> Path | None:
     return index_dir / name if name else None
 
 
+class IndexWriteFailed(BiaoganError):
+    """The index folder cannot be written: disk full, read-only or not ours."""
+
+
+_WRITABLE_HINT = "make the folder writable, or pass --index DIR (BIAOGAN_INDEX_DIR) naming a writable folder"
+
+
+def _write_error(index_dir: Path, exc: BaseException) -> IndexWriteFailed | None:
+    """What a failed write means to the user; None when the failure is not about the disk."""
+    if isinstance(exc, OSError):
+        return _disk_error(index_dir, exc.errno, exc.strerror or str(exc))
+    if isinstance(exc, RuntimeError):  # faiss reports its C-level write errors with strerror text
+        code = next((c for c in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS) if os.strerror(c) in str(exc)), None)
+        return _disk_error(index_dir, code, os.strerror(code)) if code is not None else None
+    return None
+
+
+def _disk_error(index_dir: Path, code: int | None, reason: str) -> IndexWriteFailed:
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return IndexWriteFailed(f"disk full while writing the index in {index_dir}", "free space and run `biaogan index` again")
+    return IndexWriteFailed(f"cannot write the index in {index_dir} ({reason})", _WRITABLE_HINT)
+
+
 @contextmanager
 def _build_lock(index_dir: Path) -> Iterator[None]:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as handle:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / ".lock", "w")
+    except OSError as exc:
+        raise _disk_error(index_dir, exc.errno, exc.strerror or str(exc)) from exc
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -100,10 +128,11 @@ def build_index(
 ) -> BuildReport:
     """Index seeds_dir into index_dir, embedding only new or changed articles unless rebuild."""
     started = time.perf_counter()
-    sources = list_sources(seeds_dir)
     with _build_lock(index_dir):
+        # Listed only once the lock is held: a build that waited for another sees the folder as it is now.
+        sources, refused = scan_sources(seeds_dir)
         previous = None if rebuild else _reusable(index_dir, embedder.fingerprint, settings)
-        report = BuildReport()
+        report = BuildReport(skipped=list(refused))
         entries = _collect(sources, previous, embedder, settings, report)
         if not entries:
             raise SeedsError(f"no readable article in {seeds_dir}", "check the warnings above; files must be UTF-8 or GBK text, HTML or .docx")
@@ -151,7 +180,13 @@ def _collect(
     entries: list[_Entry] = []
     for path in sources:
         old = old_by_source.get(path.name)
-        if previous is not None and old and _sha256(path) == old["content_hash"]:
+        try:
+            unchanged = previous is not None and old is not None and _sha256(path) == old["content_hash"]
+        except FileNotFoundError:
+            log.warning("skipped %s: it was removed while indexing", path.name)
+            report.skipped.append(Skipped(path.name, f"{path.name} was removed while indexing"))
+            continue
+        if unchanged:
             rows = [i for i, c in enumerate(previous.chunks) if c.article_id == old["id"]]
             reused = _Entry(old, [previous.chunks[r] for r in rows], [previous.tokens[r] for r in rows], previous.embeddings[rows])
             entries.append(reused)
@@ -209,11 +244,36 @@ def article_record(article: Article, n_chunks: int) -> dict[str, Any]:
 def _write(
     index_dir: Path, embedder: Embedder, settings: ChunkSettings, entries: list[_Entry], report: BuildReport, exact_max: int
 ) -> Path:
-    """Write a complete build folder, then point CURRENT at it in one atomic rename."""
+    """Write a complete build folder, then point CURRENT at it in one atomic rename.
+
+    On any failure nothing of the new build is left behind and the live index is untouched; a full
+    disk or an unwritable folder is reported as such.
+    """
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     folder = index_dir / f"build-{stamp}-{os.getpid()}"
     tmp = index_dir / f".tmp-{folder.name}"
-    tmp.mkdir(parents=True)
+    pointer = index_dir / "CURRENT.tmp"
+    try:
+        tmp.mkdir(parents=True)
+        _fill(tmp, embedder, settings, entries, report, exact_max)
+        os.rename(tmp, folder)
+        pointer.write_text(folder.name + "\n", encoding="utf-8")
+        os.replace(pointer, index_dir / "CURRENT")
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if current_folder(index_dir) != folder:  # never remove a build CURRENT already names
+            shutil.rmtree(folder, ignore_errors=True)
+        pointer.unlink(missing_ok=True)
+        error = _write_error(index_dir, exc)
+        if error is not None:
+            raise error from exc
+        raise
+    _prune(index_dir, keep={folder.name})
+    return folder
+
+
+def _fill(tmp: Path, embedder: Embedder, settings: ChunkSettings, entries: list[_Entry], report: BuildReport, exact_max: int) -> None:
+    """The data files and the manifest of a build, written into tmp and flushed to disk."""
     chunks = [c for e in entries for c in e.chunks]
     vectors = np.concatenate([e.vectors for e in entries if e.vectors is not None]).astype(np.float32)
     files = _write_data(tmp, entries, chunks, vectors, exact_max)
@@ -231,12 +291,6 @@ def _write(
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     _fsync_dir(tmp)
-    os.rename(tmp, folder)
-    pointer = index_dir / "CURRENT.tmp"
-    pointer.write_text(folder.name + "\n", encoding="utf-8")
-    os.replace(pointer, index_dir / "CURRENT")
-    _prune(index_dir, keep={folder.name})
-    return folder
 
 
 def _write_data(tmp: Path, entries: list[_Entry], chunks: list[Chunk], vectors: np.ndarray, exact_max: int) -> list[str]:

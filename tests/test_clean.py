@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import re
+import sys
+
+import pytest
+
 from app.clean import clean, is_body
 from tests.conftest import INTERVIEWS
 
@@ -86,3 +91,71 @@ def test_is_body_tells_prose_from_titles() -> None:
     assert is_body("他山之石，可以攻玉。")
     assert not is_body("转化高质量发展实效 四大举措赋能商务")
     assert not is_body("2023年5月17日 星期三 统筹:孙友文 美编:王艳")
+
+
+def test_spaces_of_a_line_are_reported_left_to_right_whatever_follows() -> None:
+    # Earlier versions re-sorted the whole log for every paragraph, which flipped a line's order
+    # each time another prose paragraph followed.
+    first = "对参 与郑州国家 中心城市建设充满期待。"
+    for following in (1, 2, 3):
+        text, repairs = clean("\n".join([first] + ["后面一段正文,没有空格。"] * following))
+        assert text.split("\n")[0] == "对参与郑州国家中心城市建设充满期待。"
+        assert [(r.kind, r.line) for r in repairs] == [("cjk_space", 1), ("cjk_space", 1)]
+        assert [r.before for r in repairs] == ["对参 与郑州国家中心城", "对参 与郑州国家 中心城市建设充满"], following
+
+
+def test_repairs_are_listed_stage_by_stage() -> None:
+    raw = "-访市委副秘书长严波\n大家希 望到郑州来投资兴业,对参与现代化建设充满期待,\n院校对接,大力引进。"
+    _, repairs = clean(raw)
+    assert [(r.kind, r.line) for r in repairs] == [("headline_dash", 1), ("cjk_space", 2), ("paragraph_join", 3)]
+
+
+class _CountingPattern:
+    """A compiled pattern that adds up the length of text it is asked to look at."""
+
+    def __init__(self, pattern: re.Pattern[str], seen: list[int]) -> None:
+        self.pattern, self.seen = pattern, seen
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        method = getattr(self.pattern, name)
+
+        def counted(string: str, pos: int = 0, *args: int):  # type: ignore[no-untyped-def]
+            self.seen[0] += len(string) - pos
+            return method(string, pos, *args)
+
+        return counted if name in ("match", "search", "fullmatch", "finditer", "findall") else method
+
+
+def _work(raw: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    """Lines of Python run and characters handed to the patterns while cleaning raw: counts of work
+    that do not depend on the machine's speed."""
+    import app.clean as module
+
+    seen = [0]
+    with monkeypatch.context() as patched:
+        for name, value in vars(module).items():
+            if isinstance(value, re.Pattern):
+                patched.setattr(module, name, _CountingPattern(value, seen))
+        lines = 0
+
+        def tracer(frame, event, arg):  # type: ignore[no-untyped-def]
+            nonlocal lines
+            lines += event == "line"
+            return tracer
+
+        sys.settrace(tracer)
+        try:
+            module.clean(raw)
+        finally:
+            sys.settrace(None)
+    return lines, seen[0]
+
+
+@pytest.mark.parametrize("end", ["。", ""], ids=["paragraphs", "lines-joined-into-one-paragraph"])
+def test_cleaning_work_grows_linearly_with_the_text(end: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = ["科技创新方面,以中原 科技城为龙头", "集聚创新资源、汇聚 创新人才", "大力推动全球,先进 研究院建设", "对外开放方面,放大 丝路优势"]
+    small = "\n".join(line + end for line in lines * 50)
+    large = "\n".join(line + end for line in lines * 500)
+    (small_lines, small_chars), (large_lines, large_chars) = _work(small, monkeypatch), _work(large, monkeypatch)
+    assert large_lines <= 11 * small_lines
+    assert large_chars <= 11 * small_chars

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import os
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +14,7 @@ import pytest
 from app.chunking import ChunkSettings
 from app.embed import HashEmbedder
 from app.errors import IndexCorrupt, IndexMissing, IndexOutdated
-from app.store import build_index, current_folder, load_index
+from app.store import IndexWriteFailed, build_index, current_folder, load_index
 from tests.conftest import TINY_ARTICLE
 
 
@@ -138,3 +142,128 @@ def test_no_pickle_in_the_index(seeds_copy: Path, tmp_path: Path, embedder: Hash
     for path in folder.iterdir():
         assert path.suffix in {".json", ".jsonl", ".npy", ".npz", ".faiss"}, path.name
     json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _no_space(*args, **kwargs):  # type: ignore[no-untyped-def]
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _fills_the_disk(path: Path, rows) -> None:  # type: ignore[no-untyped-def]
+    """A writer that writes part of its file, then finds the disk full."""
+    path.write_bytes(b"x" * 4096)
+    _no_space()
+
+
+@pytest.mark.parametrize("failing", ["jsonl", "faiss"])
+def test_a_full_disk_is_reported_and_the_half_written_build_removed(
+    failing: str, seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faiss
+
+    index_dir = tmp_path / "index"
+    build(seeds_copy, index_dir, embedder)
+    live = current_folder(index_dir)
+    (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")
+    if failing == "jsonl":
+        monkeypatch.setattr("app.store._write_jsonl", _fills_the_disk)
+    else:  # faiss reports a full disk as a RuntimeError carrying strerror's text
+        def write_index(index, path: str) -> None:  # type: ignore[no-untyped-def]
+            Path(path).write_bytes(b"x" * 4096)
+            raise RuntimeError(f"Error in faiss::FileIOWriter: write error in {path}: 0 != 1536 (No space left on device)")
+
+        monkeypatch.setattr(faiss, "write_index", write_index)
+    with pytest.raises(IndexWriteFailed) as caught:
+        build(seeds_copy, index_dir, embedder)
+    assert caught.value.message == f"disk full while writing the index in {index_dir}"
+    assert caught.value.hint == "free space and run `biaogan index` again"
+    assert sorted(p.name for p in index_dir.iterdir()) == sorted([".lock", "CURRENT", live.name])  # type: ignore[union-attr]
+    assert current_folder(index_dir) == live and load_index(index_dir, embedder.fingerprint).chunks
+
+
+def test_an_unwritable_index_folder_is_a_clear_error(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    # chmod does not stop root, so the refusal is simulated where the build first writes.
+    def refuse(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    monkeypatch.setattr("app.store.open", refuse, raising=False)
+    with pytest.raises(IndexWriteFailed) as caught:
+        build(seeds_copy, tmp_path / "index", embedder)
+    assert caught.value.message == f"cannot write the index in {tmp_path / 'index'} (Permission denied)"
+    assert "writable" in caught.value.hint and "--index" in caught.value.hint
+    monkeypatch.undo()
+    build(seeds_copy, tmp_path / "index", embedder)
+    monkeypatch.setattr("app.store._fill", refuse)  # the lock is there; the build folder cannot be made
+    (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")
+    with pytest.raises(IndexWriteFailed, match="Permission denied"):
+        build(seeds_copy, tmp_path / "index", embedder)
+    assert not list((tmp_path / "index").glob(".tmp-*"))
+
+
+def test_an_article_deleted_while_a_second_build_waits_for_the_lock(
+    seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = tmp_path / "index"
+    (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")
+    build(seeds_copy, index_dir, embedder)
+    real_flock = fcntl.flock
+    waiting = threading.Event()
+
+    def flock(handle, operation):  # type: ignore[no-untyped-def]
+        if operation == fcntl.LOCK_EX and threading.current_thread() is not threading.main_thread():
+            waiting.set()  # the second build is about to wait for the lock
+        return real_flock(handle, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    outcome: dict[str, object] = {}
+
+    def second_build() -> None:
+        try:
+            outcome["report"] = build(seeds_copy, index_dir, embedder)
+        except BaseException as exc:  # reported to the main thread
+            outcome["error"] = exc
+
+    with open(index_dir / ".lock", "w") as held:  # the first build holds the lock
+        real_flock(held, fcntl.LOCK_EX)
+        worker = threading.Thread(target=second_build)
+        worker.start()
+        assert waiting.wait(timeout=60)
+        (seeds_copy / "tiny.txt").unlink()
+        real_flock(held, fcntl.LOCK_UN)
+    worker.join(timeout=120)
+    assert "error" not in outcome, outcome.get("error")
+    report = outcome["report"]
+    assert report.removed == ["tiny.txt"] and not report.skipped  # type: ignore[attr-defined]
+    assert {c.source for c in load_index(index_dir, embedder.fingerprint).chunks} == {p.name for p in seeds_copy.iterdir()}
+
+
+def test_an_article_that_vanishes_after_the_listing_is_skipped(
+    seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import store
+
+    index_dir = tmp_path / "index"
+    (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")
+    (seeds_copy / "new.txt").write_text(TINY_ARTICLE.replace("500家", "800家"), encoding="utf-8")
+    build(seeds_copy, index_dir, embedder)
+    (seeds_copy / "other.txt").write_text(TINY_ARTICLE.replace("500家", "900家"), encoding="utf-8")
+    real_scan = store.scan_sources
+
+    def scan_then_delete(folder: Path):  # type: ignore[no-untyped-def]
+        listed = real_scan(folder)
+        (folder / "tiny.txt").unlink()  # indexed before: its checksum cannot be taken
+        (folder / "other.txt").unlink()  # new: it cannot be read
+        return listed
+
+    monkeypatch.setattr(store, "scan_sources", scan_then_delete)
+    report = build(seeds_copy, index_dir, embedder)
+    assert sorted(s.source for s in report.skipped) == ["other.txt", "tiny.txt"]
+    assert "new.txt" in report.unchanged
+
+
+def test_links_in_the_articles_folder_are_reported_as_skipped(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) -> None:
+    (tmp_path / "secret.txt").write_text("机密：绝不能进入索引的一段话。", encoding="utf-8")
+    (seeds_copy / "shadow.txt").symlink_to(tmp_path / "secret.txt")
+    report = build(seeds_copy, tmp_path / "index", embedder)
+    assert [s.source for s in report.skipped] == ["shadow.txt"] and "symbolic link" in report.skipped[0].reason
+    index = load_index(tmp_path / "index", embedder.fingerprint)
+    assert not any("机密" in c.text for c in index.chunks) and index.manifest["skipped"][0]["source"] == "shadow.txt"
