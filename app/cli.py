@@ -180,6 +180,7 @@ def serve(
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     _limit_malloc_arenas()
+    from app.limits import server_middleware
     from app.pipeline import load_pipeline
     from app.ui import build_ui
     from app.ui_render import CSS
@@ -194,6 +195,9 @@ def serve(
     demo.launch(
         server_name=host, server_port=port, share=share, auth=tuple(auth_value.split(":", 1)) if auth_value else None,
         css=CSS, ssr_mode=False, show_error=True, max_file_size="64mb", quiet=True, footer_links=["api"],
+        app_kwargs={"middleware": server_middleware(
+            max_body_kb=settings.max_body_kb, max_upload_mb=settings.max_upload_mb,
+            login_attempts=settings.login_attempts, login_window_s=settings.login_window_s)},
     )
 
 
