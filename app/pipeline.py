@@ -6,6 +6,7 @@ import logging
 import math
 import re
 import time
+from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from app.scorer import default_model, load_model
 from app.schema import Answer, Filters, Hit
 from app.sentences import asks_outlet, date_forms, forms
 from app.store import BuildReport, Index, build_index, load_index
-from app.text import bigrams, tagged
+from app.text import bigrams, is_cjk, tagged
 from app.verify import checked
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,12 @@ MAX_QUESTION_CHARS = 2000  # a ceiling for resolved questions; what users may as
 MAX_COMPARED = 3  # people or departments a comparison question is answered for
 PER_COMPARED = 3  # passages retrieved for each of them
 PER_SUMMARY = 8  # passages of the person a summary question names
+# The dense encoder's cost grows with the text's tokens (128 random Chinese characters took up to 0.9 s
+# on a busy machine); it sees a question up to about this many tokens, more than any real question
+# needs. A Chinese character or digit is about one token, other characters about half. Lexical
+# retrieval still sees the whole question.
+QUERY_EMBED_TOKENS = 64
+SENTENCE_VECTORS = 8192  # sentence vectors kept for English questions (3 KB each)
 # Figures and ordinals of content (第一条, 第三项) must occur as written; 第一篇 or 第二版 may be how
 # the asker refers to an article or page, so those keep the looser test below.
 _EXACT_TERM = re.compile(r"\d|^第[一二三四五六七八九十百千]+(?![篇版期章节部])")
@@ -52,6 +59,16 @@ def clean_question(question: str, limit: int = MAX_QUESTION_CHARS) -> str:
     if len(text) > limit:
         raise InputError(f"the question is {len(text)} characters long; the limit is {limit}", "ask a shorter question")
     return text
+
+
+def embed_text(question: str) -> str:
+    """The start of a question that the dense encoder sees (about QUERY_EMBED_TOKENS tokens)."""
+    cost = 0.0
+    for end, char in enumerate(question):
+        cost += 1.0 if is_cjk(char) or char.isdigit() else 0.0 if char.isspace() else 0.5
+        if cost > QUERY_EMBED_TOKENS:
+            return question[:end]
+    return question
 
 
 def recent(history: list[Turn] | None, turns: int) -> list[Turn]:
@@ -88,6 +105,7 @@ class Pipeline:
         self.embedder = embedder
         self.index = index
         self._mention_cache: dict[str, bool] = {}
+        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._people: list[tuple[str, str]] | None = None
         self._articles: dict[str, str] | None = None
         self.entities = Entities.from_chunks(index.chunks)
@@ -182,13 +200,23 @@ class Pipeline:
         return cache[term]
 
     def similarity(self, question: str, sentences: list[str]) -> np.ndarray:
-        """Cosine between the question and each sentence (used for English questions)."""
-        query = self.embedder.encode_queries([question])[0]
-        return self.embedder.encode_passages(sentences) @ query
+        """Cosine between the question and each sentence (used for English questions). Sentence vectors
+        are kept, bounded, since the same passages come back question after question: encoding twenty
+        sentences of the longest passages took up to 2 s."""
+        query = self.embedder.encode_queries([embed_text(question)])[0]
+        kept = self._sentence_vectors
+        missing = [s for s in dict.fromkeys(sentences) if s not in kept]
+        for sentence, vector in zip(missing, self.embedder.encode_passages(missing)):
+            kept[sentence] = vector
+        while len(kept) > SENTENCE_VECTORS:
+            kept.popitem(last=False)
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        return np.stack([kept.get(s) if s in kept else self.embedder.encode_passages([s])[0] for s in sentences]) @ query
 
     def retrieve(self, question: str, *, k: int | None = None, mode: str = "hybrid", filters: Filters = Filters()) -> list[Hit]:
         question = clean_question(question)
-        vector = self.embedder.encode_queries([question])[0] if mode != "lexical" else None
+        vector = self.embedder.encode_queries([embed_text(question)])[0] if mode != "lexical" else None
         return search(
             self.index, question, vector, k=k or self.settings.top_k, mode=mode, filters=filters,
             candidates=self.settings.candidates, fusion=self.settings.fusion, rrf_k=self.settings.rrf_k,
@@ -254,7 +282,7 @@ class Pipeline:
             turn = self.memory.get(questions[: end + 1])
             if turn is None:
                 resolved = self.resolve(questions[end], turns)
-                hits = self.retrieve(resolved, k=3)
+                hits = self.retrieve(resolved, k=3, mode="lexical")  # no encoder: cheap whatever the text
                 speakers = tuple(h.chunk.speaker for h in hits if h.chunk.speaker)
                 turn = Turn(questions[end], resolved, speakers, (hits[0].chunk.text,) if hits else ())
             turns.append(turn)

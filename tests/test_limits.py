@@ -172,6 +172,25 @@ def test_a_short_question_is_tagged_as_before() -> None:
     assert text.tagged(question) == [(p.word, p.flag) for p in text._posseg().cut(question)]
 
 
+def test_the_dense_encoder_sees_a_bounded_start_of_a_long_question(handlers: ChatHandlers, monkeypatch: pytest.MonkeyPatch) -> None:
+    encoded = counting(monkeypatch, handlers.pipeline.embedder, "encode_queries")
+    rng = random.Random(11)
+    earlier = ["".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(500)) for _ in range(20)]
+    handlers.ask_api("郑" * 10 + "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(490)), earlier)
+    texts = {text for (texts,) in encoded for text in texts}
+    assert texts and all(len(text) <= pipeline_module.QUERY_EMBED_TOKENS for text in texts)
+    assert all(text.startswith("郑" * 10) for text in texts)  # earlier questions are resolved without the encoder
+
+
+def test_english_candidate_sentences_are_encoded_once(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    question = "What did Wang Zhiming say about Suzhou?"
+    pipeline.ask(question)
+    encoded = counting(monkeypatch, pipeline.embedder, "encode_passages")  # (the hashing embedder encodes queries with it too)
+    answer = pipeline.ask(question)
+    assert answer.citations
+    assert [text for (texts,) in encoded for text in texts if text != question] == []
+
+
 # --- the deadline ----------------------------------------------------------------------------------
 
 
