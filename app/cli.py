@@ -243,12 +243,13 @@ def load(
     deadline: Annotated[float, typer.Option("--deadline", min=1, help="Stop after this many seconds, whatever is left.")] = 600,
     pid: Annotated[Optional[int], typer.Option("--pid", help="Server process id, to report its memory.")] = None,
     hostile: Annotated[bool, typer.Option("--hostile", help="Add one client sending the worst requests found, after a calm phase.")] = False,
-    calm: Annotated[int, typer.Option("--calm", min=1, max=5000, help="With --hostile: normal questions asked first, without it.")] = 500,
+    calm: Annotated[int, typer.Option("--calm", min=1, max=5000, help="With --hostile: normal questions asked alone before and after the hostile phase.")] = 500,
     worst: Annotated[bool, typer.Option("--worst", help="Time each worst request in this process (no server) and exit.")] = False,
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
     """Load test: concurrent clients ask questions (some malformed on purpose); reports errors and latency.
-    With --hostile, normal clients only, then the same with one hostile client beside them."""
+    With --hostile: normal clients alone (--calm questions), with one hostile client beside them
+    (--requests), then alone again (--calm)."""
     import random
     from urllib.parse import urlparse
 
@@ -269,7 +270,7 @@ def load(
     questions = [q.question for q in load_questions(PROJECT_ROOT / "eval" / "seeds_qa.jsonl")]
     if hostile:
         report = run_mixed(url, questions, clients=clients, calm=calm, total=requests, deadline_s=deadline, pid=pid)
-        failed = report["without_hostile"]["error"] + report["with_hostile"]["error"]
+        failed = sum(report[phase]["error"] for phase in ("without_hostile", "with_hostile", "without_hostile_after"))
     else:
         report = run_load(url, questions, clients=clients, total=requests, deadline_s=deadline, pid=pid)
         failed = report["error"]

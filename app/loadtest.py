@@ -171,7 +171,8 @@ def _hostile(url: str, stop: threading.Event, seed: int) -> dict[str, Any]:
 
 def run_mixed(url: str, questions: list[str], *, clients: int, calm: int, total: int, deadline_s: float, pid: int | None) -> dict[str, Any]:
     """Normal clients alone for `calm` questions, then `total` more while one hostile client sends the
-    worst requests: the normal clients' latency in both phases, errors, and the server's memory."""
+    worst requests, then `calm` more alone again (the machine's other load drifts; two calm phases
+    around the hostile one show it): the normal clients' latency in each phase, errors, memory."""
     without = run_load(url, questions, clients=clients, total=calm, deadline_s=deadline_s, pid=pid, odd=False)
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -181,5 +182,6 @@ def run_mixed(url: str, questions: list[str], *, clients: int, calm: int, total:
         finally:
             stop.set()
         attacks = hostile.result()
-    return {"without_hostile": without, "with_hostile": during, "hostile": attacks,
-            "normal_questions": calm + total, "memory_after": _memory(pid)}
+    after = run_load(url, questions, clients=clients, total=calm, deadline_s=deadline_s, pid=pid, odd=False)
+    return {"without_hostile": without, "with_hostile": during, "without_hostile_after": after, "hostile": attacks,
+            "normal_questions": 2 * calm + total, "memory_after": _memory(pid)}
