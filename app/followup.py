@@ -40,6 +40,12 @@ class Turn:
         )
 
 
+def recent(history: list[Turn] | None, turns: int) -> list[Turn]:
+    """The last `turns` turns of a conversation: all that follow-ups are resolved against."""
+    history = list(history or [])
+    return history[max(len(history) - turns, 0):] if turns else []
+
+
 class TurnMemory:
     """Turns this server answered, keyed by the conversation that led to them (the question and up to
     `depth` questions before it), so a follow-up sent with its earlier questions finds whom and what

@@ -19,9 +19,9 @@ from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
 from app.errors import IndexFormatChanged, IndexMissing, InputError
-from app.followup import Entities, Turn, TurnMemory, already_said, resolve, swaps_subject, unresolved_pronoun
+from app.followup import Entities, Turn, TurnMemory, already_said, recent, resolve, swaps_subject, unresolved_pronoun
 from app.generate import from_llm
-from app.limits import Clock, Deadline
+from app.limits import Clock, Deadline, embed_text
 from app.llm import LLMUnavailable, llm_from_settings
 from app.qtype import DATE_TERM, posts
 from app.quotes import asks_summary
@@ -30,7 +30,7 @@ from app.scorer import default_model, load_model
 from app.schema import Answer, Filters, Hit
 from app.sentences import asks_outlet, date_forms, forms
 from app.store import BuildReport, Index, build_index, load_index
-from app.text import bigrams, is_cjk, tagged
+from app.text import bigrams, tagged
 from app.verify import checked
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,6 @@ MAX_QUESTION_CHARS = 2000  # a ceiling for resolved questions; what users may as
 MAX_COMPARED = 3  # people or departments a comparison question is answered for
 PER_COMPARED = 3  # passages retrieved for each of them
 PER_SUMMARY = 8  # passages of the person a summary question names
-# The dense encoder's cost grows with the text's tokens (128 random Chinese characters took up to 0.9 s
-# on a busy machine); it sees a question up to about this many tokens, more than any real question
-# needs. A Chinese character or digit is about one token, other characters about half. Lexical
-# retrieval still sees the whole question.
-QUERY_EMBED_TOKENS = 64
 SENTENCE_VECTORS = 8192  # sentence vectors kept for English questions (3 KB each)
 # Figures and ordinals of content (第一条, 第三项) must occur as written; 第一篇 or 第二版 may be how
 # the asker refers to an article or page, so those keep the looser test below.
@@ -59,22 +54,6 @@ def clean_question(question: str, limit: int = MAX_QUESTION_CHARS) -> str:
     if len(text) > limit:
         raise InputError(f"the question is {len(text)} characters long; the limit is {limit}", "ask a shorter question")
     return text
-
-
-def embed_text(question: str) -> str:
-    """The start of a question that the dense encoder sees (about QUERY_EMBED_TOKENS tokens)."""
-    cost = 0.0
-    for end, char in enumerate(question):
-        cost += 1.0 if is_cjk(char) or char.isdigit() else 0.0 if char.isspace() else 0.5
-        if cost > QUERY_EMBED_TOKENS:
-            return question[:end]
-    return question
-
-
-def recent(history: list[Turn] | None, turns: int) -> list[Turn]:
-    """The last `turns` turns of a conversation: all that follow-ups are resolved against."""
-    history = list(history or [])
-    return history[max(len(history) - turns, 0):] if turns else []
 
 
 def chunk_settings(settings: Settings) -> ChunkSettings:
@@ -204,15 +183,15 @@ class Pipeline:
         are kept, bounded, since the same passages come back question after question: encoding twenty
         sentences of the longest passages took up to 2 s."""
         query = self.embedder.encode_queries([embed_text(question)])[0]
-        kept = self._sentence_vectors
-        missing = [s for s in dict.fromkeys(sentences) if s not in kept]
-        for sentence, vector in zip(missing, self.embedder.encode_passages(missing)):
-            kept[sentence] = vector
-        while len(kept) > SENTENCE_VECTORS:
-            kept.popitem(last=False)
         if not sentences:
             return np.zeros(0, dtype=np.float32)
-        return np.stack([kept.get(s) if s in kept else self.embedder.encode_passages([s])[0] for s in sentences]) @ query
+        kept = self._sentence_vectors
+        missing = [s for s in dict.fromkeys(sentences) if s not in kept]
+        vectors = {s: kept[s] for s in sentences if s in kept} | dict(zip(missing, self.embedder.encode_passages(missing)))
+        kept.update((s, vectors[s]) for s in missing)
+        while len(kept) > SENTENCE_VECTORS:
+            kept.popitem(last=False)
+        return np.stack([vectors[s] for s in sentences]) @ query
 
     def retrieve(self, question: str, *, k: int | None = None, mode: str = "hybrid", filters: Filters = Filters()) -> list[Hit]:
         question = clean_question(question)

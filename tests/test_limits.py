@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 import app.pipeline as pipeline_module
 from app.config import Settings
 from app.followup import Turn
-from app.limits import BodyLimit, Deadline, DeadlineExceeded, FailedLogins, LoginLimit, server_middleware
+from app.limits import QUERY_EMBED_TOKENS, BodyLimit, Deadline, DeadlineExceeded, FailedLogins, LoginLimit, server_middleware
 from app.pipeline import Pipeline, load_pipeline
 from app.ui import ChatHandlers
 from tests.conftest import SEEDS
@@ -178,7 +178,7 @@ def test_the_dense_encoder_sees_a_bounded_start_of_a_long_question(handlers: Cha
     earlier = ["".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(500)) for _ in range(20)]
     handlers.ask_api("郑" * 10 + "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(490)), earlier)
     texts = {text for (texts,) in encoded for text in texts}
-    assert texts and all(len(text) <= pipeline_module.QUERY_EMBED_TOKENS for text in texts)
+    assert texts and all(len(text) <= QUERY_EMBED_TOKENS for text in texts)
     assert all(text.startswith("郑" * 10) for text in texts)  # earlier questions are resolved without the encoder
 
 
