@@ -206,6 +206,7 @@ def serve(
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     _limit_malloc_arenas()
+    from app.limits import server_middleware
     from app.pipeline import load_pipeline
     from app.ui import build_ui
     from app.ui_render import CSS
@@ -220,6 +221,9 @@ def serve(
     demo.launch(
         server_name=host, server_port=port, share=share, auth=tuple(auth_value.split(":", 1)) if auth_value else None,
         css=CSS, ssr_mode=False, show_error=True, max_file_size="64mb", quiet=True, footer_links=["api"],
+        app_kwargs={"middleware": server_middleware(
+            max_body_kb=settings.max_body_kb, max_upload_mb=settings.max_upload_mb,
+            login_attempts=settings.login_attempts, login_window_s=settings.login_window_s)},
     )
 
 
@@ -270,21 +274,40 @@ def load(
     requests: Annotated[int, typer.Option("--requests", min=1, max=5000)] = 200,
     deadline: Annotated[float, typer.Option("--deadline", min=1, help="Stop after this many seconds, whatever is left.")] = 600,
     pid: Annotated[Optional[int], typer.Option("--pid", help="Server process id, to report its memory.")] = None,
+    hostile: Annotated[bool, typer.Option("--hostile", help="Add one client sending the worst requests found, after a calm phase.")] = False,
+    calm: Annotated[int, typer.Option("--calm", min=1, max=5000, help="With --hostile: normal questions asked alone before and after the hostile phase.")] = 500,
+    worst: Annotated[bool, typer.Option("--worst", help="Time each worst request in this process (no server) and exit.")] = False,
+    seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
-    """Load test: concurrent clients ask questions (some malformed on purpose); reports errors and latency."""
+    """Load test: concurrent clients ask questions (some malformed on purpose); reports errors and latency.
+    With --hostile: normal clients alone (--calm questions), with one hostile client beside them
+    (--requests), then alone again (--calm)."""
+    import random
     from urllib.parse import urlparse
 
     from app.config import PROJECT_ROOT
     from app.evaluate import load_questions
-    from app.loadtest import run_load
+    from app.loadtest import run_load, run_mixed, time_worst
 
+    if worst:
+        from app.pipeline import load_pipeline
+
+        typer.echo(f"{'median ms':>10} {'max ms':>8} {'max CPU ms':>10}  request")
+        for row in time_worst(load_pipeline(_settings(seeds, index, model)), random.Random(7)):
+            typer.echo(f"{row['median_ms']:10.0f} {row['max_ms']:8.0f} {row['max_cpu_ms']:10.0f}  {row['request']:<32} {row['outcome']}")
+        return
     host = urlparse(url).hostname or ""
     if not (host == "localhost" or host.startswith("127.") or host == "::1"):
         raise InputError(f"{host} is not a loopback address", "load tests only target a server on this machine (127.0.0.1)")
     questions = [q.question for q in load_questions(PROJECT_ROOT / "eval" / "seeds_qa.jsonl")]
-    report = run_load(url, questions, clients=clients, total=requests, deadline_s=deadline, pid=pid)
+    if hostile:
+        report = run_mixed(url, questions, clients=clients, calm=calm, total=requests, deadline_s=deadline, pid=pid)
+        failed = sum(report[phase]["error"] for phase in ("without_hostile", "with_hostile", "without_hostile_after"))
+    else:
+        report = run_load(url, questions, clients=clients, total=requests, deadline_s=deadline, pid=pid)
+        failed = report["error"]
     typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
-    if report["error"]:
+    if failed:
         raise typer.Exit(1)
 
 
@@ -390,5 +413,5 @@ def main() -> None:
     app()
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # `python -m app.cli` runs this checkout without installing it
     main()

@@ -51,3 +51,13 @@ class Settings(BaseSettings):
     llm_model: str = Field("", description="Model name at the LLM endpoint.")
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint; never logged.")
     llm_timeout_s: float = Field(20.0, gt=0, le=300, description="Give up on the LLM after this long and answer extractively.")
+    # Bounds on one request, so that no question or body can hold the shared answer worker for long.
+    max_question_chars: int = Field(500, ge=20, le=2000, description="Longest question accepted, in characters.")
+    history_turns: int = Field(6, ge=0, le=20, description="Earlier questions of a conversation used to resolve a follow-up; older ones are ignored.")
+    max_history_items: int = Field(20, ge=0, le=100, description="Most earlier questions the /ask API accepts in one request.")
+    max_history_item_chars: int = Field(500, ge=20, le=2000, description="Longest earlier question the /ask API accepts, in characters.")
+    max_body_kb: int = Field(1024, ge=16, description="Largest HTTP request body the server reads, except uploads, in KB.")
+    max_upload_mb: int = Field(100, ge=1, description="Largest upload request (all its files together), in MB.")
+    request_deadline_s: float = Field(20.0, gt=0, le=600, description="An answer still unfinished after this long is stopped with a notice.")
+    login_attempts: int = Field(5, ge=1, description="Failed sign-ins allowed per client address within login_window_s; more get HTTP 429.")
+    login_window_s: float = Field(60.0, gt=0, description="The window, in seconds, over which failed sign-ins are counted.")

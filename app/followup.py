@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -36,6 +38,41 @@ class Turn:
             tuple(c.chunk.voice_at(c.quote_start, c.quote_end)[0] for c in answer.citations),
             () if answer.refused else tuple(c.quote for c in answer.citations),
         )
+
+
+def recent(history: list[Turn] | None, turns: int) -> list[Turn]:
+    """The last `turns` turns of a conversation: all that follow-ups are resolved against."""
+    history = list(history or [])
+    return history[max(len(history) - turns, 0):] if turns else []
+
+
+class TurnMemory:
+    """Turns this server answered, keyed by the conversation that led to them (the question and up to
+    `depth` questions before it), so a follow-up sent with its earlier questions finds whom and what
+    they quoted without answering them again. Bounded: the least recently used are forgotten."""
+
+    def __init__(self, depth: int, size: int = 1024) -> None:
+        self.depth, self.size = depth, size
+        self._turns: OrderedDict[tuple[str, ...], Turn] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _key(self, conversation: list[str]) -> tuple[str, ...]:
+        return tuple(conversation[max(len(conversation) - self.depth - 1, 0):])
+
+    def get(self, conversation: list[str]) -> Turn | None:
+        """The turn that answered conversation[-1] after the questions before it, if remembered."""
+        with self._lock:
+            key = self._key(conversation)
+            if key in self._turns:
+                self._turns.move_to_end(key)
+            return self._turns.get(key)
+
+    def put(self, conversation: list[str], turn: Turn) -> None:
+        with self._lock:
+            self._turns[self._key(conversation)] = turn
+            self._turns.move_to_end(self._key(conversation))
+            while len(self._turns) > self.size:
+                self._turns.popitem(last=False)
 
 
 @dataclass

@@ -6,6 +6,7 @@ import logging
 import math
 import re
 import time
+from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
 from app.errors import IndexFormatChanged, IndexMissing, InputError
-from app.followup import Entities, Turn, already_said, resolve, swaps_subject, unresolved_pronoun
+from app.followup import Entities, Turn, TurnMemory, already_said, recent, resolve, swaps_subject, unresolved_pronoun
 from app.generate import from_llm
+from app.limits import Clock, Deadline, embed_text
 from app.llm import LLMUnavailable, llm_from_settings
 from app.qtype import DATE_TERM, posts
 from app.quotes import asks_summary
@@ -33,23 +35,24 @@ from app.verify import checked
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
+MAX_QUESTION_CHARS = 2000  # a ceiling for resolved questions; what users may ask is Settings.max_question_chars
 MAX_COMPARED = 3  # people or departments a comparison question is answered for
 PER_COMPARED = 3  # passages retrieved for each of them
 PER_SUMMARY = 8  # passages of the person a summary question names
+SENTENCE_VECTORS = 8192  # sentence vectors kept for English questions (3 KB each)
 # Figures and ordinals of content (第一条, 第三项) must occur as written; 第一篇 or 第二版 may be how
 # the asker refers to an article or page, so those keep the looser test below.
 _EXACT_TERM = re.compile(r"\d|^第[一二三四五六七八九十百千]+(?![篇版期章节部])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
-def clean_question(question: str) -> str:
+def clean_question(question: str, limit: int = MAX_QUESTION_CHARS) -> str:
     """Strip control characters and outer space; reject empty or oversized questions."""
     text = _CONTROL.sub(" ", question or "").strip()
     if not text:
         raise InputError("the question is empty", "type a question, e.g. 市工信局局长认为郑州工业要对标哪些城市？")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise InputError(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}", "ask a shorter question")
+    if len(text) > limit:
+        raise InputError(f"the question is {len(text)} characters long; the limit is {limit}", "ask a shorter question")
     return text
 
 
@@ -81,6 +84,7 @@ class Pipeline:
         self.embedder = embedder
         self.index = index
         self._mention_cache: dict[str, bool] = {}
+        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._people: list[tuple[str, str]] | None = None
         self._articles: dict[str, str] | None = None
         self.entities = Entities.from_chunks(index.chunks)
@@ -88,6 +92,12 @@ class Pipeline:
         self.llm = llm_from_settings(
             settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(), settings.llm_timeout_s
         )
+        self.memory = TurnMemory(settings.history_turns)
+        self.clock: Clock = time.monotonic  # what deadlines are measured with (tests step it by hand)
+
+    def deadline(self) -> Deadline:
+        """A fresh per-request deadline (Settings.request_deadline_s)."""
+        return Deadline(self.settings.request_deadline_s, self.clock)
 
     def idf(self, term: str) -> float:
         """BM25 idf of a term in the index; a term the corpus never uses counts as rarest."""
@@ -169,13 +179,23 @@ class Pipeline:
         return cache[term]
 
     def similarity(self, question: str, sentences: list[str]) -> np.ndarray:
-        """Cosine between the question and each sentence (used for English questions)."""
-        query = self.embedder.encode_queries([question])[0]
-        return self.embedder.encode_passages(sentences) @ query
+        """Cosine between the question and each sentence (used for English questions). Sentence vectors
+        are kept, bounded, since the same passages come back question after question: encoding twenty
+        sentences of the longest passages took up to 2 s."""
+        query = self.embedder.encode_queries([embed_text(question)])[0]
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        kept = self._sentence_vectors
+        missing = [s for s in dict.fromkeys(sentences) if s not in kept]
+        vectors = {s: kept[s] for s in sentences if s in kept} | dict(zip(missing, self.embedder.encode_passages(missing)))
+        kept.update((s, vectors[s]) for s in missing)
+        while len(kept) > SENTENCE_VECTORS:
+            kept.popitem(last=False)
+        return np.stack([vectors[s] for s in sentences]) @ query
 
     def retrieve(self, question: str, *, k: int | None = None, mode: str = "hybrid", filters: Filters = Filters()) -> list[Hit]:
         question = clean_question(question)
-        vector = self.embedder.encode_queries([question])[0] if mode != "lexical" else None
+        vector = self.embedder.encode_queries([embed_text(question)])[0] if mode != "lexical" else None
         return search(
             self.index, question, vector, k=k or self.settings.top_k, mode=mode, filters=filters,
             candidates=self.settings.candidates, fusion=self.settings.fusion, rrf_k=self.settings.rrf_k,
@@ -229,34 +249,62 @@ class Pipeline:
         holders = [] if found["person"] else self.holders(resolved)
         return f"（{holders[0]}）{resolved}" if len(holders) == 1 else resolved
 
+    def earlier_turns(self, questions: list[str], deadline: Deadline | None = None) -> list[Turn]:
+        """Turns for the earlier questions an API client sends, without answering them again. Each is the
+        turn remembered from when this server answered the same conversation; failing that, the question
+        resolved against the turns before it, with the speakers and the first passage retrieval finds
+        for it (standing in for what its answer quoted). Only the last `history_turns` are used."""
+        turns: list[Turn] = []
+        for end in range(max(len(questions) - self.settings.history_turns, 0), len(questions)):
+            if deadline is not None:
+                deadline.check("resolving earlier questions")
+            turn = self.memory.get(questions[: end + 1])
+            if turn is None:
+                resolved = self.resolve(questions[end], turns)
+                hits = self.retrieve(resolved, k=3, mode="lexical")  # no encoder: cheap whatever the text
+                speakers = tuple(h.chunk.speaker for h in hits if h.chunk.speaker)
+                turn = Turn(questions[end], resolved, speakers, (hits[0].chunk.text,) if hits else ())
+            turns.append(turn)
+        return turns
+
+    def remember(self, questions: list[str], question: str, answer: Answer) -> None:
+        """Keep the turn an answer ends, for later requests that send this conversation as history."""
+        self.memory.put([*questions, question], Turn.of(answer))
+
     def ask(
         self, question: str, *, history: list[Turn] | None = None, k: int | None = None,
-        mode: str = "hybrid", filters: Filters = Filters(),
+        mode: str = "hybrid", filters: Filters = Filters(), deadline: Deadline | None = None,
     ) -> Answer:
         """The verified answer to a question, after resolving it against earlier turns."""
         final: Answer | None = None
-        for _, final in self.stream(question, history=history, k=k, mode=mode, filters=filters):
+        for _, final in self.stream(question, history=history, k=k, mode=mode, filters=filters, deadline=deadline):
             pass
         assert final is not None  # stream always ends with the answer
         return final
 
     def stream(
         self, question: str, *, history: list[Turn] | None = None, k: int | None = None,
-        mode: str = "hybrid", filters: Filters = Filters(),
+        mode: str = "hybrid", filters: Filters = Filters(), deadline: Deadline | None = None,
     ) -> Iterator[tuple[str, Answer | None]]:
-        """(text so far, None) while an LLM answer streams, then (final text, verified Answer)."""
+        """(text so far, None) while an LLM answer streams, then (final text, verified Answer). Only the
+        last `history_turns` turns are used; the work stops with DeadlineExceeded when it overruns."""
         started = time.perf_counter()
-        question = clean_question(question)
+        deadline = deadline or self.deadline()
+        question = clean_question(question, self.settings.max_question_chars)
+        history = recent(history, self.settings.history_turns)
         resolved = self.resolve(question, history)
-        said = already_said(question, list(history or []))  # "他还提到了什么？" wants what was not quoted yet
+        said = already_said(question, history)  # "他还提到了什么？" wants what was not quoted yet
         analogous = resolved != question and swaps_subject(question)  # "那商务局呢？"
+        deadline.check("resolving the question")
         hits = self.evidence(resolved, k=k, mode=mode, filters=filters)
+        deadline.check("retrieval")
         retrieved = time.perf_counter()
         answer: Answer | None = None
         if self.llm is not None and hits:
             text = ""
             try:
-                for delta in self.llm.stream(resolved, [h.chunk for h in hits], [(t.text, "") for t in history or []]):
+                for delta in self.llm.stream(resolved, [h.chunk for h in hits], [(t.text, "") for t in history]):
+                    deadline.check("the LLM answer")
                     text += delta
                     yield text, None
                 answer = from_llm(resolved, text, hits)
@@ -266,6 +314,7 @@ class Pipeline:
                 answer = replace(fallback, notices=fallback.notices + (f"大模型暂不可用（{exc.message}），以下为摘录式回答。",))
         if answer is None:
             answer = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous, model=self.model))
+        deadline.check("composing the answer")
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
         if pronoun := unresolved_pronoun(question, resolved, self.entities):
@@ -282,6 +331,7 @@ class Pipeline:
         self._people = None
         self._articles = None
         self.entities = Entities.from_chunks(self.index.chunks)
+        self.memory = TurnMemory(self.settings.history_turns)  # remembered turns quote the old index
 
 
 def load_pipeline(settings: Settings, *, build_if_missing: bool = True) -> Pipeline:

@@ -15,6 +15,7 @@ from app.errors import BiaoganError, InputError
 from app.feedback import append_feedback
 from app.followup import Turn
 from app.ingest import SUPPORTED, read_article
+from app.limits import check_api_request
 from app.schema import Answer, Filters
 from app.text import name_pinyin
 from app.ui_render import answer_markdown, article_rows, markdown_literal, source_cards, status_line
@@ -97,13 +98,16 @@ class ChatHandlers:
         yield chat, source_cards(final, turn), turns, answers + [final], to_markdown(final), ""
 
     def ask_api(self, question: str, history: list[str] | None = None) -> dict[str, Any]:
-        """API: answer a question (earlier questions of the conversation optional) with its citations."""
-        turns: list[Turn] = []
+        """API: answer a question (earlier questions of the conversation optional) with its citations.
+        Sizes are checked before any work; earlier questions are resolved, never answered again."""
+        settings = self.pipeline.settings
         try:
-            for earlier in history or []:
-                answer = self.pipeline.ask(earlier, history=turns)
-                turns.append(Turn.of(answer))
-            return self.pipeline.ask(question, history=turns).to_dict()
+            earlier = check_api_request(question, history, max_question=settings.max_question_chars,
+                                        max_items=settings.max_history_items, max_item=settings.max_history_item_chars)
+            deadline = self.pipeline.deadline()
+            answer = self.pipeline.ask(question, history=self.pipeline.earlier_turns(earlier, deadline), deadline=deadline)
+            self.pipeline.remember(earlier, question, answer)
+            return answer.to_dict()
         except BiaoganError as exc:
             raise _error(exc) from None
         finally:

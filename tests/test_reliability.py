@@ -36,7 +36,7 @@ def test_empty_questions_are_refused_clearly(pipeline, question: str) -> None:  
 
 
 def test_a_20000_character_question_is_refused_with_the_limit(pipeline) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(InputError, match="20000 characters long; the limit is 2000"):
+    with pytest.raises(InputError, match="20000 characters long; the limit is 500"):
         pipeline.ask("郑" * 20_000)
 
 
