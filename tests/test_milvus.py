@@ -141,6 +141,26 @@ def test_pipeline_answers_from_milvus(tmp_path: Path, milvus_db: str) -> None:
     assert isinstance(pipeline.index, MilvusStore)
     answer = pipeline.ask("发改委提出的固定资产投资目标是多少？")
     assert not answer.refused and "7000亿元" in answer.text
+    from app.baseline import BiaoganRetriever
+
+    docs = BiaoganRetriever(pipeline=pipeline, k=3, mode="lexical").invoke("固定资产投资突破7000亿元")
+    assert len(docs) == 3 and "7000亿元" in docs[0].page_content
+
+
+def test_cli_index_and_ask_on_milvus(tmp_path: Path, milvus_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    for name, value in {"STORE": "milvus", "MILVUS_URI": milvus_db, "EMBED_MODEL": "hash:256", "CACHE_DIR": str(tmp_path / "cache")}.items():
+        monkeypatch.setenv(f"BIAOGAN_{name}", value)
+    runner = CliRunner()
+    indexed = runner.invoke(app, ["index", "--seeds", str(SEEDS), "--index", str(tmp_path / "cli_index")])
+    assert indexed.exit_code == 0, indexed.output
+    again = runner.invoke(app, ["index", "--seeds", str(SEEDS), "--index", str(tmp_path / "cli_index")])
+    assert "0 embedded" in again.output
+    asked = runner.invoke(app, ["ask", "发改委提出的固定资产投资目标是多少？", "--json", "--index", str(tmp_path / "cli_index")])
+    assert asked.exit_code == 0 and "7000亿元" in asked.output
 
 
 # --- the real model: the bundled question sets through both backends -------------------------
