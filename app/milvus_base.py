@@ -62,6 +62,9 @@ def connect(settings: Any) -> Any:
     uri = milvus_uri(settings)
     if is_lite(uri):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        # milvus-lite cannot report its MVCC timestamp, so pymilvus's query iterator warns on every
+        # use and reads at a client-side timestamp instead, which sees everything written before it.
+        logging.getLogger("pymilvus.orm.iterator").setLevel(logging.ERROR)
     try:
         return pymilvus.MilvusClient(uri=uri, token=settings.milvus_token.get_secret_value())
     except Exception as exc:  # pymilvus raises several kinds for a refused or failed connection
