@@ -68,10 +68,12 @@ def connect(settings: Any) -> Any:
     try:
         return pymilvus.MilvusClient(uri=uri, token=settings.milvus_token.get_secret_value())
     except Exception as exc:  # pymilvus raises several kinds for a refused or failed connection
-        raise MilvusUnavailable(
-            f"cannot connect to Milvus at {_shown(uri)} ({type(exc).__name__}: {str(exc)[:200]})",
-            "start Milvus (or check BIAOGAN_MILVUS_URI and BIAOGAN_MILVUS_TOKEN), or set BIAOGAN_STORE=faiss",
-        ) from exc
+        hint = (
+            "milvus-lite lets one process at a time open its file: stop the other biaogan process (serve, index), "
+            "or run a Milvus server and set BIAOGAN_MILVUS_URI=http://host:19530 (docs/scaling.md)"
+            if is_lite(uri) else "start Milvus (or check BIAOGAN_MILVUS_URI and BIAOGAN_MILVUS_TOKEN), or set BIAOGAN_STORE=faiss"
+        )
+        raise MilvusUnavailable(f"cannot open Milvus at {_shown(uri)} ({type(exc).__name__}: {str(exc)[:200]})", hint) from exc
 
 
 def alias_name(settings: Any) -> str:

@@ -61,7 +61,22 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     settings = settings_for(SEEDS, tmp_path / "index", "milvus", uri="http://127.0.0.1:9")
     with pytest.raises(MilvusUnavailable) as raised:
         connect(settings)
-    assert "127.0.0.1:9" in raised.value.message and "BIAOGAN_MILVUS_URI" in raised.value.hint
+    assert "127.0.0.1:9" in raised.value.message and "BIAOGAN_MILVUS_URI" in raised.value.hint and "one process" not in raised.value.hint
+
+
+def test_a_second_process_on_a_milvus_lite_file_is_told_why(tmp_path: Path) -> None:
+    import subprocess
+
+    settings = settings_for(SEEDS, tmp_path / "index", "milvus", str(tmp_path / "busy.db"))
+    holder = connect(settings)  # this process now owns the file
+    code = (
+        "from app.config import Settings; from app.milvus_base import connect\n"
+        f"try:\n    connect(Settings(store='milvus', milvus_uri={str(tmp_path / 'busy.db')!r}))\n"
+        "except Exception as exc:\n    print(type(exc).__name__, exc.hint)\n"
+    )
+    found = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "MilvusUnavailable" in found.stdout and "one process at a time" in found.stdout
+    holder.close()
 
 
 def test_same_statistics_and_lexical_ranking_as_the_index_folder(tmp_path: Path, milvus_db: str) -> None:
