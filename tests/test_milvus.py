@@ -201,3 +201,24 @@ def test_question_sets_agree_across_backends(tmp_path: Path, milvus_db: str) -> 
         locator = EvidenceLocator(pipe.index.chunks)
         accuracy[type(pipe.index).__name__] = summarise_answers([answer_row(pipe, q, locator) for q in questions])["accuracy"]
     assert abs(accuracy["MilvusStore"] - accuracy["FaissStore"]) <= 0.01
+
+
+def test_bench_compares_both_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    body = "市科技局局长李明表示，我市将建设算力中心。今年新增高新技术企业500家。推动人工智能与制造业融合发展。"
+    news = tmp_path / "news.txt"
+    news.write_text("".join(f"2024-03-{d:02d} 测试新闻{d}，正文：{body}第{d}条消息。\n" for d in range(1, 9)), encoding="utf-8")
+    monkeypatch.setenv("BIAOGAN_EMBED_MODEL", "hash:256")
+    monkeypatch.setenv("BIAOGAN_STORE", "milvus")  # plain `biaogan bench` on Milvus compares the stores
+    result = CliRunner().invoke(app, ["bench", "--news", str(news), "--index-articles", "10", "--sizes", "40",
+                                      "--out", str(tmp_path / "report"), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "report" / "store-bench.json").read_text(encoding="utf-8"))["rows"]
+    assert [(r["backend"], r["size"]) for r in rows] == [("faiss", 40), ("milvus", 40)]
+    assert all(r[mode]["p50"] > 0 for r in rows for mode in ("dense", "bm25", "hybrid", "filtered"))
+    assert "| milvus | 40 |" in result.output
