@@ -246,9 +246,10 @@ DEFAULT_NEWS = Path(__file__).resolve().parent.parent.parent / "shared" / "bench
 def bench(
     news: Annotated[Path, typer.Option("--news", help="CRUD-RAG news_10k.txt (read in place).")] = DEFAULT_NEWS,
     index_articles: Annotated[int, typer.Option("--index-articles", min=10, help="News articles embedded for the indexing figures.")] = 300,
-    sizes: Annotated[str, typer.Option("--sizes", help="Corpus sizes for query latency, comma-separated.")] = "1000,10000,50000",
+    sizes: Annotated[str, typer.Option("--sizes", help="Corpus sizes for query latency, comma-separated (with --store: 10000,100000).")] = "1000,10000,50000",
     out: Annotated[Optional[Path], typer.Option("--out", help="Report folder (default eval/reports/bench-<timestamp>).")] = None,
     cleaning: Annotated[bool, typer.Option("--cleaning", help="Only time text cleaning of an OCR-style text at 1×, 10× and 100× of 1,000 lines (no model needed).")] = False,
+    store: Annotated[Optional[str], typer.Option("--store", help="faiss or milvus: compare the store backends (FAISS always beside) instead.")] = None,
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
     """Benchmark indexing, query latency by corpus size, cold start and memory, beside the LangChain baseline."""
@@ -261,8 +262,28 @@ def bench(
 
     if not news.exists():
         raise InputError(f"news corpus not found: {news}", "pass --news PATH to CRUD-RAG's news_10k.txt")
-    table, folder = run_bench(_settings(seeds, index, model), news, index_articles, [int(s) for s in sizes.split(",") if s.strip()], out)
+    settings = _settings(seeds, index, model)
+    if store is not None or settings.store == "milvus":
+        # The answer-level bench times the index folder in this process; on Milvus the stores are compared.
+        _bench_stores(store or settings.store, news, index_articles, sizes, out, settings)
+        return
+    table, folder = run_bench(settings, news, index_articles, [int(s) for s in sizes.split(",") if s.strip()], out)
     typer.echo(table)
+    typer.echo(f"\nreport: {folder}")
+
+
+def _bench_stores(store: str, news: Path, index_articles: int, sizes: str, out: Path | None, settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from app.config import PROJECT_ROOT
+    from app.storebench import run_store_bench
+
+    if store not in ("faiss", "milvus"):
+        raise InputError(f"unknown store {store!r}", "use --store faiss or --store milvus")
+    sizes = "10000,100000" if sizes == "1000,10000,50000" else sizes
+    folder = out or PROJECT_ROOT / "eval" / "reports" / f"store-bench-{datetime.now():%Y%m%d-%H%M%S}"
+    backends = list(dict.fromkeys(["faiss", store]))
+    typer.echo(run_store_bench(settings, news, index_articles, [int(s) for s in sizes.split(",") if s.strip()], backends, folder))
     typer.echo(f"\nreport: {folder}")
 
 

@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     exact_index_max: int = Field(
         50_000, ge=0, description="Up to this many passages the FAISS index is exact; above it, HNSW."
     )
+    store: str = Field("faiss", pattern="^(faiss|milvus)$", description="Where the index lives: 'faiss' (the index folder, no server) or 'milvus'.")
+    milvus_uri: str = Field(
+        "", description="Milvus to use with store=milvus: a file path for embedded milvus-lite, or http://host:19530; default: <index_dir>/milvus.db."
+    )
+    milvus_token: SecretStr = Field(SecretStr(""), description="Milvus credentials ('user:password' or an API key); never logged.")
+    milvus_collection: str = Field("biaogan", pattern="^[A-Za-z_][A-Za-z0-9_]*$", description="Alias prefix of the Milvus collections.")
+    milvus_lexical: str = Field(
+        "client", pattern="^(client|native)$",
+        description="BM25 in Milvus: 'client' (our tokens and bigrams as sparse vectors) or 'native' (Milvus's BM25 with its jieba analyzer).",
+    )
     torch_threads: int = Field(0, ge=0, description="Torch CPU threads; 0 leaves torch's default.")
     feedback_path: Path = Field(PROJECT_ROOT / "feedback" / "feedback.jsonl", description="Append-only log of thumbs and comments.")
     auth: SecretStr = Field(SecretStr(""), description="'user:password' to require sign-in on the chat page.")

@@ -13,7 +13,7 @@ from app.evaluate import Question, load_questions
 from app.evalsuite import run_baseline_seeds, run_rgb_suite, run_seed_suite
 from app.pipeline import Pipeline, build, load_pipeline
 from app.report import console_summary, write_report
-from app.store import load_index
+from app.stores import open_store
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def pipeline_over(settings: Settings, base: Pipeline, corpus: Path, index_dir: P
     """A pipeline over another corpus, sharing the loaded model; its index is built or updated first."""
     other = settings.model_copy(update={"seeds_dir": corpus, "index_dir": index_dir})
     build(other, embedder=base.embedder)
-    return Pipeline(other, base.embedder, load_index(index_dir, base.embedder.fingerprint))
+    return Pipeline(other, base.embedder, open_store(other, base.embedder.fingerprint))
 
 
 def _questions_of(name: str, questions: Path, benchmarks: Path) -> list[Question]:

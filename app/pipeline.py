@@ -25,11 +25,11 @@ from app.limits import Clock, Deadline, embed_text
 from app.llm import LLMUnavailable, llm_from_settings
 from app.qtype import DATE_TERM, posts
 from app.quotes import asks_summary
-from app.retrieve import search
 from app.scorer import default_model, load_model
 from app.schema import Answer, Filters, Hit
 from app.sentences import asks_outlet, date_forms, forms
-from app.store import BuildReport, Index, build_index, load_index
+from app.store import BuildReport, Index, build_index
+from app.stores import FaissStore, PassageStore, open_store
 from app.text import bigrams, tagged
 from app.verify import checked
 
@@ -70,6 +70,10 @@ def make_embedder(settings: Settings) -> Embedder:
 
 def build(settings: Settings, *, rebuild: bool = False, embedder: Embedder | None = None, seeds_dir: Path | None = None) -> BuildReport:
     embedder = embedder or make_embedder(settings)
+    if settings.store == "milvus":
+        from app.milvus_build import build_milvus
+
+        return build_milvus(settings, seeds_dir or settings.seeds_dir, embedder, chunk_settings(settings), rebuild=rebuild)
     return build_index(
         seeds_dir or settings.seeds_dir, settings.index_dir, embedder, chunk_settings(settings),
         rebuild=rebuild, exact_max=settings.exact_index_max,
@@ -77,17 +81,16 @@ def build(settings: Settings, *, rebuild: bool = False, embedder: Embedder | Non
 
 
 class Pipeline:
-    """One shared, read-only pipeline: an embedder and a loaded index."""
+    """One shared, read-only pipeline: an embedder and a passage store (the index folder or Milvus)."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, index: Index) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, index: PassageStore | Index) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.index = index
+        self.index: PassageStore = FaissStore(index) if isinstance(index, Index) else index
         self._mention_cache: dict[str, bool] = {}
         self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._people: list[tuple[str, str]] | None = None
-        self._articles: dict[str, str] | None = None
-        self.entities = Entities.from_chunks(index.chunks)
+        self.entities = Entities.from_chunks(self.index.people())
         self.model = load_model(settings.answer_model) if settings.answer_model else default_model()
         self.llm = llm_from_settings(
             settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(), settings.llm_timeout_s
@@ -101,17 +104,16 @@ class Pipeline:
 
     def idf(self, term: str) -> float:
         """BM25 idf of a term in the index; a term the corpus never uses counts as rarest."""
-        lexical = self.index.lexical
-        tid = lexical.vocab.get(term)
-        df = 0 if tid is None else int(lexical.term_ptr[tid + 1] - lexical.term_ptr[tid])
-        return math.log(1.0 + (lexical.n_docs - df + 0.5) / (df + 0.5))
+        df, n = self.index.doc_freq(term), self.index.n_docs
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def _posts(self) -> list[tuple[str, str]]:
         """(name, position) of everyone the articles quote or introduce with a title, once."""
         if self._people is None:
+            people = self.index.people()
             self._people = sorted(
-                {(c.speaker, c.position) for c in self.index.chunks if c.position or c.speaker}
-                | {(v[2], v[3]) for c in self.index.chunks for v in c.voices}
+                {(c.speaker, c.position) for c in people if c.position or c.speaker}
+                | {(v[2], v[3]) for c in people for v in c.voices}
                 | {(name, position) for a in self.index.articles for name, position in a.get("people", [])}
             )
         return self._people
@@ -131,40 +133,31 @@ class Pipeline:
 
     def article_text(self, article_id: str) -> str:
         """The text of an indexed article (its passages joined), for constraints such as a place."""
-        if self._articles is None:
-            texts: dict[str, list[str]] = {}
-            for chunk in self.index.chunks:
-                texts.setdefault(chunk.article_id, []).append(chunk.text)
-            self._articles = {aid: "\n".join(parts) for aid, parts in texts.items()}
-        return self._articles.get(article_id, "")
+        return self.index.article_text(article_id)
 
     def is_person(self, name: str) -> bool | None:
         """True for a person the articles quote or introduce; False for a name the articles use as a
         place (东湖 of 东湖区); None when the articles do not say."""
         if name in self.entities.people:
             return True
-        vocab = self.index.lexical.vocab
-        if any(f"{name}{suffix}" in vocab for suffix in ("区", "县", "市", "镇", "省", "州", "新区")):
+        if self.index.known_terms([f"{name}{suffix}" for suffix in ("区", "县", "市", "镇", "省", "州", "新区")]):
             return False
         return None
 
     def common(self, term: str) -> bool:
         """Whether a term is in a large share of the passages (see app.answer.is_common)."""
-        lexical = self.index.lexical
-        tid = lexical.vocab.get(term.lower())
-        df = 0 if tid is None else int(lexical.term_ptr[tid + 1] - lexical.term_ptr[tid])
-        return is_common(df, lexical.n_docs)
+        return is_common(self.index.doc_freq(term.lower()), self.index.n_docs)
 
     def has(self, term: str) -> bool:
         """Whether the corpus mentions a term: as a word, or (for Chinese) most of its character pairs."""
-        vocab = self.index.lexical.vocab
         if _EXACT_TERM.search(term):
             # Figures and ordinals are facts: 第一条 is not mentioned because 第一 and 一条 are.
             return self._mentions(term)
-        if term.lower() in vocab:
-            return True
         pairs = bigrams(term)
-        return bool(pairs) and sum(p in vocab for p in pairs) * 2 >= len(pairs)
+        known = self.index.known_terms([term.lower(), *pairs])
+        if term.lower() in known:
+            return True
+        return bool(pairs) and sum(p in known for p in pairs) * 2 >= len(pairs)
 
     def _mentions(self, term: str) -> bool:
         cache = self._mention_cache
@@ -172,10 +165,10 @@ class Pipeline:
             if len(cache) > 1024:
                 cache.clear()
             if DATE_TERM.fullmatch(term):  # a day is also known from the articles' dates, however written
-                days = " ".join(date_forms(d) for d in {c.date for c in self.index.chunks})
-                cache[term] = any(v in days or any(v in c.text for c in self.index.chunks) for v in forms(term))
+                days = " ".join(date_forms(d) for d in self.index.dates())
+                cache[term] = any(v in days or self.index.mentions(v) for v in forms(term))
             else:
-                cache[term] = any(term in chunk.text for chunk in self.index.chunks)
+                cache[term] = self.index.mentions(term)
         return cache[term]
 
     def similarity(self, question: str, sentences: list[str]) -> np.ndarray:
@@ -196,8 +189,8 @@ class Pipeline:
     def retrieve(self, question: str, *, k: int | None = None, mode: str = "hybrid", filters: Filters = Filters()) -> list[Hit]:
         question = clean_question(question)
         vector = self.embedder.encode_queries([embed_text(question)])[0] if mode != "lexical" else None
-        return search(
-            self.index, question, vector, k=k or self.settings.top_k, mode=mode, filters=filters,
+        return self.index.search(
+            question, vector, k=k or self.settings.top_k, mode=mode, filters=filters,
             candidates=self.settings.candidates, fusion=self.settings.fusion, rrf_k=self.settings.rrf_k,
         )
 
@@ -235,7 +228,7 @@ class Pipeline:
         seen = {h.chunk.id for h in hits}
         extra: list[Hit] = []
         for article in dict.fromkeys(h.chunk.article_id for h in hits):
-            chunk = next((c for c in self.index.chunks if c.article_id == article and c.newspaper and c.newspaper in c.text), None)
+            chunk = self.index.byline_passage(article)
             if chunk is not None and chunk.id not in seen:
                 seen.add(chunk.id)
                 extra.append(Hit(chunk=chunk, score=0.0, rank=len(hits) + len(extra) + 1))
@@ -326,11 +319,10 @@ class Pipeline:
         yield final.text, final
 
     def reload(self) -> None:
-        self.index = load_index(self.settings.index_dir, self.embedder.fingerprint)
+        self.index = open_store(self.settings, self.embedder.fingerprint)
         self._mention_cache = {}
         self._people = None
-        self._articles = None
-        self.entities = Entities.from_chunks(self.index.chunks)
+        self.entities = Entities.from_chunks(self.index.people())
         self.memory = TurnMemory(self.settings.history_turns)  # remembered turns quote the old index
 
 
@@ -338,12 +330,12 @@ def load_pipeline(settings: Settings, *, build_if_missing: bool = True) -> Pipel
     """Load the model and the index, building the index first when there is none."""
     embedder = make_embedder(settings)
     try:
-        index = load_index(settings.index_dir, embedder.fingerprint)
+        index = open_store(settings, embedder.fingerprint)
     except (IndexMissing, IndexFormatChanged) as exc:
         if not build_if_missing:
             raise
         log.info("%s; building it from %s", exc.message, settings.seeds_dir)
         build(settings, embedder=embedder)
-        index = load_index(settings.index_dir, embedder.fingerprint)
+        index = open_store(settings, embedder.fingerprint)
     tagged("预热")  # the part-of-speech tagger's tables load now rather than in the first answer
     return Pipeline(settings, embedder, index)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def example_questions(pipeline) -> list[str]:  # type: ignore[no-untyped-def]
     """A few questions built from who speaks in the indexed articles."""
-    people = {c.speaker: c.department for c in pipeline.index.chunks if c.speaker and c.department}
+    people = {c.speaker: c.department for c in pipeline.index.people() if c.speaker and c.department}
     names = list(people)[:3]
     questions = [f"{name}提到了哪些具体目标？" for name in names[:2]]
     questions += [f"{people[name]}下一步要做什么？" for name in names[2:3]]

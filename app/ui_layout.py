@@ -14,7 +14,7 @@ INTRO = "就郑州“三标”活动系列报道提问（中文或英文）。�
 
 def layout(handlers: Any, examples: list[str]) -> gr.Blocks:
     """Build the Blocks; every document or answer text reaches the page escaped (see ui_render)."""
-    speakers = sorted({f"{c.position}{c.speaker}" for c in handlers.pipeline.index.chunks if c.speaker})
+    speakers = sorted({f"{c.position}{c.speaker}" for c in handlers.pipeline.index.people() if c.speaker})
     titles = [a["title"] for a in handlers.pipeline.index.articles]
     with gr.Blocks(title="标杆 biaogan", analytics_enabled=False) as demo:
         gr.Markdown(f"## 标杆 · biaogan\n{INTRO}")
