@@ -51,3 +51,8 @@ class Settings(BaseSettings):
     llm_model: str = Field("", description="Model name at the LLM endpoint.")
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the LLM endpoint; never logged.")
     llm_timeout_s: float = Field(20.0, gt=0, le=300, description="Give up on the LLM after this long and answer extractively.")
+    conversations_path: Path = Field(
+        PROJECT_ROOT / "conversations" / "conversations.sqlite3",
+        description="SQLite file where the chat page keeps conversations (one row per turn) across restarts.",
+    )
+    keep_conversations: bool = Field(True, description="Keep the chat page's conversations; false: nothing is written.")
