@@ -106,7 +106,7 @@ def _articles_tab() -> SimpleNamespace:
         to_remove = gr.Dropdown([], value=None, label="移除文章（先选一篇）", elem_id="bg-remove-choice", scale=4)
         remove = gr.Button("移除…", variant="secondary", elem_id="bg-remove", scale=1)
     corpus_status = gr.Markdown(elem_id="bg-corpus-status")
-    with gr.Group(visible=False, elem_id="bg-confirm") as dialog:
+    with gr.Column(visible=False, elem_id="bg-confirm") as dialog:
         question = gr.Markdown(elem_id="bg-confirm-text")
         with gr.Row():
             confirm = gr.Button("确认", variant="stop", elem_id="bg-confirm-yes")
@@ -155,7 +155,9 @@ def _refreshed(handlers: Any) -> tuple[Any, ...]:
 
 def _wire_chat(handlers: Any, p: SimpleNamespace) -> None:
     c = p.c
-    outputs = [c.chat, c.sources, p.turns, p.answers, c.briefing, c.box]
+    # respond's last value (an empty box) goes to a sink: `start` already cleared the box, and a late
+    # copy of the finished event must not wipe a question typed meanwhile.
+    outputs = [c.chat, c.sources, p.turns, p.answers, c.briefing, gr.State("")]
     # A new question clears the #source-… left in the address bar by the last citation clicked.
     # replaceState alone leaves the clicked card as the :target in Chromium; moving the fragment to
     # an id no element has (same-document, no history entry, no scroll) clears it first.
@@ -181,7 +183,7 @@ def _wire_chat(handlers: Any, p: SimpleNamespace) -> None:
         button.click(lambda a, k=kind: gr.update(value=handlers.export(a, k), visible=True), [p.answers], c.exported,
                      api_visibility="private")
     c.copy_all.click(None, [c.briefing], None, js="(text) => { window.bgCopyText(text || ''); }")
-    fresh = [*outputs, p.conversation, c.exported]
+    fresh = [*outputs[:-1], c.box, p.conversation, c.exported]
 
     def hidden_export(values: tuple[Any, ...]) -> tuple[Any, ...]:
         return (*values[:-1], gr.update(value=None, visible=False))  # the last conversation's export goes too

@@ -172,8 +172,10 @@ CSS = """
 #bg-chat .bg-inline {display:none;}
 .bg-plain {display:none !important;}
 .bg-feedback-ack {font-size:0.85em; color: var(--color-accent);}
-/* Gradio's queue counters and timers: the page shows its own 正在检索… instead. */
-.progress-text, .eta-bar, .meta-text, .meta-text-center, .timer {display:none !important;}
+/* Gradio's queue counters and timers around the chat: the page shows its own 正在检索… instead
+   (uploads keep their progress line). */
+:is(#bg-chat, #bg-sources, #bg-question, #bg-briefing) :is(.progress-text, .eta-bar, .meta-text, .meta-text-center, .timer)
+  {display:none !important;}
 #bg-newchat {max-width: 10em; align-self: center;}
 #bg-confirm {position: fixed; top: 30%; left: 50%; transform: translateX(-50%); z-index: 1000; width: min(520px, 92vw);
   padding: 16px; border-radius: 10px; box-shadow: 0 8px 32px rgba(0,0,0,0.35); background: var(--background-fill-primary);}
