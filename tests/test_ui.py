@@ -461,3 +461,18 @@ def test_old_exports_are_removed_and_recent_ones_kept(handlers: ChatHandlers, tm
     _, _, _, answers, _, _ = respond(handlers, FIXED_ASSET)
     fresh = Path(handlers.export(answers, "md"))
     assert not old.exists() and recent.exists() and fresh.exists() and fresh.parent.parent == tmp_path
+
+
+def test_the_page_is_built_with_chinese_labels_for_english_browsers_and_no_markdown_copy_button(handlers: ChatHandlers) -> None:
+    from app.ui_layout import I18N, launch_options, layout
+
+    for locale in ("en", "en-US", "fr", "zh-CN"):
+        labels = I18N.translations_dict[locale]
+        assert labels["upload_text.drop_file"] == "将文件拖放到此处" and labels["errors.use_via_api"] == "通过 API 使用"
+        assert labels["chatbot.clear"] == "新对话"
+    assert launch_options()["i18n"] is I18N and "bgCopyText" in launch_options()["head"]
+    demo = layout(handlers, ["示例？"])
+    [chatbot] = [b for b in demo.blocks.values() if isinstance(b, gr.Chatbot)]
+    assert "copy" not in (chatbot.buttons or [])  # gradio's copy would give the Markdown source with anchors
+    removal = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "bg-remove-choice")
+    assert removal.value in (None, "", [])  # nothing preselected

@@ -454,6 +454,7 @@ def test_a_conversation_is_listed_and_reopened_after_a_restart(browser: Browser,
             history = page.locator("#bg-history")
             expect(history).to_contain_text(FIXED_ASSET[:10])
             expect(history).to_contain_text(re.compile(re.escape(FIXED_ASSET[:10]) + r".*（2 问）"))  # the first test's
+            expect(history).to_be_in_viewport(ratio=0.9)  # the panel has finished sliding in
             page.screenshot(path=str(shots / f"{name}-10-history-after-restart.png"))
             history.get_by_text(re.compile(re.escape(FIXED_ASSET[:10]) + r".*（2 问）")).first.click()
             expect(page.locator("#bg-chat [data-testid=bot]")).to_have_count(2)
