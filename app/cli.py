@@ -206,21 +206,27 @@ def serve(
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     _limit_malloc_arenas()
+    from app.conversations import ConversationStore
     from app.limits import server_middleware
     from app.pipeline import load_pipeline
     from app.ui import build_ui
-    from app.ui_render import CSS
+    from app.ui_layout import launch_options
 
     settings = _settings(seeds, index, model)
     auth_value = settings.auth.get_secret_value()
     if auth_value and ":" not in auth_value:
         raise InputError("BIAOGAN_AUTH must be 'user:password'")
-    demo = build_ui(load_pipeline(settings), settings.feedback_path)
+    log.info("正在载入模型和索引（首次运行会先建立模型和索引，需要几分钟）…")
+    pipeline = load_pipeline(settings)
+    log.info("已收录 %d 篇文章，%d 个段落", len(pipeline.index.articles), pipeline.index.n_docs)
+    conversations = ConversationStore(settings.conversations_path if settings.keep_conversations else None)
+    log.info("对话记录：%s", settings.conversations_path if settings.keep_conversations else "不保存")
+    demo = build_ui(pipeline, settings.feedback_path, conversations)
     demo.queue(default_concurrency_limit=4)
-    typer.echo(f"biaogan: http://{host}:{port}" + ("  (sign-in required)" if auth_value else ""), err=True)
+    typer.echo(f"biaogan: http://{host}:{port}" + ("  （需要登录）" if auth_value else ""), err=True)
     demo.launch(
         server_name=host, server_port=port, share=share, auth=tuple(auth_value.split(":", 1)) if auth_value else None,
-        css=CSS, ssr_mode=False, show_error=True, max_file_size="64mb", quiet=True, footer_links=["api"],
+        ssr_mode=False, show_error=True, max_file_size="64mb", quiet=True, footer_links=["api"], **launch_options(),
         app_kwargs={"middleware": server_middleware(
             max_body_kb=settings.max_body_kb, max_upload_mb=settings.max_upload_mb,
             login_attempts=settings.login_attempts, login_window_s=settings.login_window_s)},

@@ -71,3 +71,9 @@ class Settings(BaseSettings):
     request_deadline_s: float = Field(20.0, gt=0, le=600, description="An answer still unfinished after this long is stopped with a notice.")
     login_attempts: int = Field(5, ge=1, description="Failed sign-ins allowed per client address within login_window_s; more get HTTP 429.")
     login_window_s: float = Field(60.0, gt=0, description="The window, in seconds, over which failed sign-ins are counted.")
+
+    conversations_path: Path = Field(
+        PROJECT_ROOT / "conversations" / "conversations.sqlite3",
+        description="SQLite file where the chat page keeps conversations (one row per turn) across restarts.",
+    )
+    keep_conversations: bool = Field(True, description="Keep the chat page's conversations; false: nothing is written.")

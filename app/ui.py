@@ -1,26 +1,30 @@
-"""The chat page: build_ui(pipeline) -> gradio Blocks. Formatting and wiring only."""
+"""The chat page: build_ui(pipeline) -> gradio Blocks. Formatting and wiring only; corpus changes go
+through app.corpus, kept conversations through app.conversations."""
 
 from __future__ import annotations
 
 import logging
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from app.briefing import conversation_markdown, to_docx, to_markdown
-from app.errors import BiaoganError, InputError
+from app.briefing import conversation_markdown, conversation_text, to_docx
+from app.conversations import ConversationStore
+from app.corpus import CorpusService, Progress, Upload
+from app.errors import BiaoganError
 from app.feedback import append_feedback
 from app.followup import Turn
-from app.ingest import SUPPORTED, read_article
 from app.limits import check_api_request
 from app.schema import Answer, Filters
 from app.text import name_pinyin
-from app.ui_render import answer_markdown, article_rows, markdown_literal, source_cards, status_line
+from app.ui_render import answer_markdown, article_label, article_rows, markdown_literal, sources_pane, status_line
 
 log = logging.getLogger(__name__)
+
+PENDING = "正在检索…"
+ACK = "<div class='bg-feedback-ack'>✓ 已记录反馈，谢谢</div>"
 
 
 def example_questions(pipeline) -> list[str]:  # type: ignore[no-untyped-def]
@@ -50,7 +54,6 @@ def _error(exc: BiaoganError):  # type: ignore[no-untyped-def]
     return gr.Error(f"{exc.message}（{exc.hint}）" if exc.hint else exc.message)
 
 
-
 EXPORT_PREFIX = "biaogan-export-"
 EXPORT_KEEP_S = 3600  # an export is downloaded at once; older ones are removed at the next export
 
@@ -65,28 +68,71 @@ def _prune_exports(now: float | None = None) -> None:
         except OSError:
             continue
 
-class ChatHandlers:
-    """Event handlers around one shared, read-only pipeline (corpus changes swap its index)."""
 
-    def __init__(self, pipeline, feedback_path: Path) -> None:  # type: ignore[no-untyped-def]
-        self.pipeline = pipeline
+def chat_messages(answers: list[Answer]) -> list[dict[str, Any]]:
+    """The chat as the page shows it, rebuilt from the answers (to reopen a kept conversation)."""
+    chat: list[dict[str, Any]] = []
+    for turn, answer in enumerate(answers, start=1):
+        chat += [{"role": "user", "content": markdown_literal(answer.question)},
+                 {"role": "assistant", "content": answer_markdown(answer, turn)}]
+    return chat
+
+
+def _text(message: dict[str, Any]) -> str:
+    """A chat message's text, whether given as a string or (as gradio hands it back) a list of parts."""
+    content = message.get("content")
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
+def _without_pending(chat: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The chat without the question and 正在检索… placeholder that `start` put at its end."""
+    chat = [{"role": m.get("role"), "content": _text(m)} for m in chat or []]
+    if chat and chat[-1]["role"] == "assistant" and chat[-1]["content"] == PENDING:
+        return chat[:-2]
+    return chat
+
+
+class ChatHandlers:
+    """Event handlers around the live pipeline (app.corpus swaps it when the index changes)."""
+
+    def __init__(self, pipeline, feedback_path: Path, conversations: ConversationStore | None = None,  # type: ignore[no-untyped-def]
+                 corpus: CorpusService | None = None) -> None:
+        self.corpus = corpus or CorpusService(pipeline)
         self.feedback_path = feedback_path
-        self.corpus_lock = threading.Lock()
+        self.conversations = conversations or ConversationStore(None)
+
+    @property
+    def pipeline(self):  # type: ignore[no-untyped-def]
+        return self.corpus.pipeline
 
     def filters(self, articles: list[str] | None, speakers: list[str] | None) -> Filters:
         by_title = {a["title"]: a["id"] for a in self.pipeline.index.articles}
         return Filters(tuple(by_title[t] for t in articles or [] if t in by_title), tuple(speakers or ()))
 
+    def start(self, message: str, chat: list[dict[str, Any]], conversation: str | None) -> tuple[Any, ...]:
+        """Show the question at once with a 正在检索… placeholder; clear the box; name the conversation."""
+        from app.pipeline import clean_question
+
+        try:
+            clean_question(message)
+        except BiaoganError as exc:
+            raise _error(exc) from None
+        shown = _without_pending(chat) + [{"role": "user", "content": markdown_literal(message)},
+                                          {"role": "assistant", "content": PENDING}]
+        return shown, "", message, conversation or self.conversations.new_id()
+
     def respond(self, message: str, chat: list[dict[str, Any]], turns: list[dict[str, Any]], answers: list[Answer],
-                articles: list[str] | None, speakers: list[str] | None):  # type: ignore[no-untyped-def]
-        """Stream the answer into the chat, then show its sources and its briefing form."""
+                articles: list[str] | None, speakers: list[str] | None, conversation: str | None = None):  # type: ignore[no-untyped-def]
+        """Stream the answer into the chat, then show every answer's sources, the briefing, and keep the turn."""
         history = [Turn(t["question"], t["resolved"], tuple(t["speakers"]), tuple(t.get("quotes", ()))) for t in turns]
-        chat = list(chat or []) + [{"role": "user", "content": markdown_literal(message or "")}, {"role": "assistant", "content": "……"}]
+        chat = _without_pending(chat) + [{"role": "user", "content": markdown_literal(message or "")}, {"role": "assistant", "content": PENDING}]
         try:
             for text, final in self.pipeline.stream(message, history=history, filters=self.filters(articles, speakers)):
                 if final is None:
                     chat[-1] = {"role": "assistant", "content": markdown_literal(text)}
-                    yield chat, source_cards(None), turns, answers, "", ""
+                    yield chat, sources_pane(answers), turns, answers, conversation_text(answers), ""
         except BiaoganError as exc:
             raise _error(exc) from None
         _release_memory()
@@ -95,7 +141,10 @@ class ChatHandlers:
         ended = Turn.of(final)
         turns = turns + [{"question": ended.question, "resolved": ended.resolved, "speakers": list(ended.speakers),
                           "quotes": list(ended.quotes)}]
-        yield chat, source_cards(final, turn), turns, answers + [final], to_markdown(final), ""
+        answers = answers + [final]
+        if conversation:
+            self.conversations.add_turn(conversation, final)
+        yield chat, sources_pane(answers), turns, answers, conversation_text(answers), ""
 
     def ask_api(self, question: str, history: list[str] | None = None) -> dict[str, Any]:
         """API: answer a question (earlier questions of the conversation optional) with its citations.
@@ -113,11 +162,37 @@ class ChatHandlers:
         finally:
             _release_memory()
 
-    def like(self, data, answers: list[Answer], comment: str) -> str:  # type: ignore[no-untyped-def]
+    # --- conversations ---------------------------------------------------------------------------
+
+    def new_conversation(self) -> tuple[Any, ...]:
+        """(chat, sources, turns, answers, briefing, box, conversation, exported file): all empty."""
+        return [], sources_pane([]), [], [], "", "", None, None
+
+    def open_conversation(self, conversation: str | None) -> tuple[Any, ...]:
+        """A kept conversation back on the page, to read, export or continue."""
+        answers = self.conversations.answers(conversation) if conversation else []
+        if not answers:
+            return self.new_conversation()
+        turns = [Turn.of(a) for a in answers]
+        turn_dicts = [{"question": t.question, "resolved": t.resolved, "speakers": list(t.speakers), "quotes": list(t.quotes)}
+                      for t in turns]
+        return (chat_messages(answers), sources_pane(answers), turn_dicts, answers, conversation_text(answers), "",
+                conversation, None)
+
+    def history_choices(self) -> list[tuple[str, str]]:
+        return [(s.label, s.id) for s in self.conversations.recent()]
+
+    # --- feedback --------------------------------------------------------------------------------
+
+    def like(self, data, answers: list[Answer], comment: str, chat: list[dict[str, Any]] | None = None):  # type: ignore[no-untyped-def]
+        """Record a thumb; the acknowledgement is written under the answer it is about."""
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         answer = answers[index // 2] if 0 <= index // 2 < len(answers) else None
         self._save(answer, bool(data.liked), comment)
-        return "已记录反馈，谢谢。"
+        chat = [{"role": m.get("role"), "content": _text(m)} for m in chat or []]
+        if 0 <= index < len(chat):
+            chat[index]["content"] = chat[index]["content"].replace("\n\n" + ACK, "") + "\n\n" + ACK
+        return chat
 
     def comment(self, answers: list[Answer], comment: str) -> tuple[str, str]:
         if not answers or not (comment or "").strip():
@@ -144,67 +219,57 @@ class ChatHandlers:
         path.write_text(conversation_markdown(answers), encoding="utf-8")
         return str(path)
 
+    # --- articles --------------------------------------------------------------------------------
+
     def status(self) -> str:
-        return status_line(self.pipeline.index.manifest)
+        index = self.pipeline.index
+        return status_line(index.manifest, len(index.articles))
 
     def article_table(self) -> list[list[Any]]:
         return article_rows(self.pipeline.index.articles)
 
-    def add_files(self, files: list[Any] | None, progress=None) -> tuple[list[list[Any]], str, Any]:  # type: ignore[no-untyped-def]
-        """Save uploads into the seeds folder and update the index incrementally."""
-        from app.pipeline import build
+    def article_choices(self) -> list[tuple[str, str]]:
+        """(《headline》 date · file, file) for the removal list; nothing is preselected."""
+        return [(article_label(a), a["source"]) for a in self.pipeline.index.articles]
 
-        if not files:
-            raise _error(BiaoganError("没有选择文件", f"支持 {' '.join(SUPPORTED)}"))
-        seeds = self.pipeline.settings.seeds_dir
-        saved, rejected = [], []
-        with self.corpus_lock:
-            for item in files:
-                source = Path(getattr(item, "name", item))
-                name = Path(source.name).name
-                if name.startswith(".") or source.suffix.lower() not in SUPPORTED:
-                    raise _error(BiaoganError(f"不支持的文件：{name}", f"支持 {' '.join(SUPPORTED)}"))
-                try:  # only readable articles enter the seeds folder
-                    read_article(source)
-                except InputError as exc:
-                    rejected.append(f"{name}：{exc.message}")
-                    continue
-                shutil.copyfile(source, seeds / name)
-                saved.append(name)
-            report = build(self.pipeline.settings, embedder=self.pipeline.embedder) if saved else None
-            self.pipeline.reload()
-        message = f"已添加 {len(saved)} 个文件"
-        if report:
-            message += f"，新增 {len(report.added)}、更新 {len(report.changed)} 篇，{report.embedded} 个段落已编码"
-        message += "。" + (f" 未添加：{'；'.join(rejected)}" if rejected else "")
-        return self.article_table(), message, self._sources_choices()
+    def plan_upload(self, files: list[Any] | None) -> tuple[str, str]:
+        """('', '') when the batch can be added as it is, else ('replace', the question to confirm)."""
+        try:
+            plan = self.corpus.plan(_uploads(files))
+        except BiaoganError as exc:
+            raise _error(exc) from None
+        if not plan.replaces:
+            return "", ""
+        named = "、".join(f"《{title}》" for title in plan.replaces.values())
+        return "replace", f"上传的文件会替换已有文章 {named}。旧版本会保存在已移除文章中。确认替换吗？"
 
-    def remove(self, source: str | None) -> tuple[list[list[Any]], str, Any]:
-        """Move an article out of the seeds folder (kept under .removed/) and update the index."""
-        from app.pipeline import build
+    def add_files(self, files: list[Any] | None, replace: bool = False, progress: Progress | None = None) -> str:
+        """Add a batch of uploads through the corpus service; returns its result line."""
+        try:
+            return self.corpus.add(_uploads(files), replace=replace, progress=progress or (lambda f, m: None))
+        except BiaoganError as exc:
+            raise _error(exc) from None
 
-        if not source:
+    def plan_removal(self, source: str | None) -> str:
+        """The question confirming a removal, naming the article."""
+        titles = {a["source"]: a.get("title", "") for a in self.pipeline.index.articles}
+        if not source or source not in titles:
             raise _error(BiaoganError("没有选择文章", "在列表中选一篇"))
-        seeds = self.pipeline.settings.seeds_dir
-        with self.corpus_lock:
-            target = seeds / Path(source).name
-            if not target.exists():
-                raise _error(BiaoganError(f"找不到文件：{source}", "刷新页面后重试"))
-            keep = seeds / ".removed"
-            keep.mkdir(exist_ok=True)
-            shutil.move(str(target), keep / f"{int(time.time())}-{target.name}")
-            build(self.pipeline.settings, embedder=self.pipeline.embedder)
-            self.pipeline.reload()
-        return self.article_table(), f"已移除 {source}（原文件保存在 {keep}）。", self._sources_choices()
+        return f"确认移除《{titles[source]}》（{source}）吗？原文件会保存在已移除文章中，可以找回。"
 
-    def _sources_choices(self):  # type: ignore[no-untyped-def]
-        import gradio as gr
-
-        return gr.update(choices=[a["source"] for a in self.pipeline.index.articles], value=None)
+    def remove(self, source: str | None, progress: Progress | None = None) -> str:
+        try:
+            return self.corpus.remove(source or "", progress=progress or (lambda f, m: None))
+        except BiaoganError as exc:
+            raise _error(exc) from None
 
 
-def build_ui(pipeline, feedback_path: Path):  # type: ignore[no-untyped-def]
+def _uploads(files: list[Any] | None) -> list[Upload]:
+    paths = [Path(getattr(item, "name", item)) for item in files or []]
+    return [Upload(path, path.name) for path in paths]
+
+
+def build_ui(pipeline, feedback_path: Path, conversations: ConversationStore | None = None):  # type: ignore[no-untyped-def]
     from app.ui_layout import layout
 
-    return layout(ChatHandlers(pipeline, feedback_path), example_questions(pipeline))
-
+    return layout(ChatHandlers(pipeline, feedback_path, conversations), example_questions(pipeline))
