@@ -80,6 +80,9 @@ def build(settings: Settings, *, rebuild: bool = False, embedder: Embedder | Non
     )
 
 
+UNCHECKED_DRAFT = "（生成中，尚未与原文核对）"
+
+
 class Pipeline:
     """One shared, read-only pipeline: an embedder and a passage store (the index folder or Milvus)."""
 
@@ -299,7 +302,8 @@ class Pipeline:
                 for delta in self.llm.stream(resolved, [h.chunk for h in hits], [(t.text, "") for t in history]):
                     deadline.check("the LLM answer")
                     text += delta
-                    yield text, None
+                    # Until every sentence is checked against its passage, the text says it is unchecked.
+                    yield f"{UNCHECKED_DRAFT}\n\n{text}", None
                 answer = from_llm(resolved, text, hits)
             except LLMUnavailable as exc:
                 log.warning("LLM unavailable, answering extractively: %s", exc.message)

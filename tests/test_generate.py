@@ -10,7 +10,7 @@ import pytest
 from app.config import Settings
 from app.generate import ENGLISH_NOTICE, from_llm
 from app.llm import LLMAnswerer, LLMConfig
-from app.pipeline import load_pipeline
+from app.pipeline import UNCHECKED_DRAFT, load_pipeline
 from app.verify import UNVERIFIED
 from tests.conftest import make_hit
 from tests.fake_openai import FakeOpenAI, fake_openai  # noqa: F401 (fixture)
@@ -127,6 +127,15 @@ def test_invented_answers_from_the_endpoint_are_marked(settings: Settings, fake_
     answer = pipeline.ask(question)
     assert answer.text == f"投资突破700亿元[{n}]。{UNVERIFIED}工业投资达到1500亿元[{n}]。"
     assert any(n.startswith("1 句无法与所引文章核对") for n in answer.notices)
+
+
+def test_text_streamed_before_the_check_says_it_is_unchecked(settings: Settings, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    pipeline = load_pipeline(settings)
+    fake_openai.script.reply = "投资突破700亿元[1]。"
+    steps = list(pipeline.stream("发改委提出的固定资产投资目标是多少？"))
+    drafts = [text for text, final in steps if final is None]
+    assert drafts and all(text.startswith(UNCHECKED_DRAFT) for text in drafts)
+    assert steps[-1][1] is not None and not steps[-1][0].startswith(UNCHECKED_DRAFT)
 
 
 def test_english_answers_say_how_far_they_were_checked() -> None:
