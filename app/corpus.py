@@ -74,6 +74,9 @@ class CorpusService:
 
     def refresh(self) -> bool:
         """Swap in a pipeline over the build index/CURRENT names, if it is not the one loaded."""
+        loaded = getattr(self._pipeline.index, "folder", None)
+        if loaded is None:
+            return False  # Milvus: a rebuild moves the alias the store reads through, nothing to swap here
         folder = current_folder(self.settings.index_dir)
         if folder is None or folder.name in (self._pipeline.index.folder.name, self._failed):
             return False

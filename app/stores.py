@@ -85,6 +85,11 @@ class FaissStore:
         self._by_article: dict[str, list[Chunk]] | None = None
         self._mentions: dict[str, bool] = {}
 
+    @property
+    def folder(self) -> Any:
+        """The build folder loaded (index/build-…/): its name tells one build from the next."""
+        return self.index.folder
+
     # The arrays stay reachable for tools that work on them directly (bench, the LangChain baseline).
     @property
     def embeddings(self) -> np.ndarray:
