@@ -201,12 +201,15 @@ class ChatHandlers:
         return "已记录意见，谢谢。", ""
 
     def _save(self, answer: Answer | None, liked: bool | None, comment: str) -> None:
-        append_feedback(self.feedback_path, {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "liked": liked, "comment": (comment or "").strip(),
-            "question": answer.question if answer else None, "resolved": answer.resolved_question if answer else None,
-            "answer": answer.text if answer else None, "refused": answer.refused if answer else None,
-            "citations": [c.chunk.id for c in answer.citations] if answer else [],
-        })
+        try:
+            append_feedback(self.feedback_path, {
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "liked": liked, "comment": (comment or "").strip(),
+                "question": answer.question if answer else None, "resolved": answer.resolved_question if answer else None,
+                "answer": answer.text if answer else None, "refused": answer.refused if answer else None,
+                "citations": [c.chunk.id for c in answer.citations] if answer else [],
+            })
+        except BiaoganError as exc:  # a full disk: the user is told, the log keeps no partial line
+            raise _error(exc) from None
 
     def export(self, answers: list[Answer], kind: str) -> str:
         if not answers:

@@ -284,6 +284,21 @@ def test_a_thumb_is_acknowledged_under_the_answer_it_was_given_to(handlers: Chat
     assert again[1]["content"].count("已记录反馈") == 1
 
 
+def test_feedback_that_cannot_be_saved_is_a_clear_error_on_the_page(handlers: ChatHandlers, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gradio as gr
+
+    from app import ui
+    from app.feedback import FeedbackNotSaved
+
+    def full_disk(path, record):  # type: ignore[no-untyped-def]
+        raise FeedbackNotSaved("could not save the feedback (No space left on device)")
+
+    monkeypatch.setattr(ui, "append_feedback", full_disk)
+    chat, _, turns, answers, _, _ = respond(handlers, FIXED_ASSET)
+    with pytest.raises(gr.Error, match="No space left"):
+        handlers.comment(answers, "很有用")
+
+
 def test_a_comment_before_any_question_is_not_recorded(handlers: ChatHandlers) -> None:
     assert handlers.comment([], "你好") == ("先提问，再写下意见。", "你好")
     assert not handlers.feedback_path.exists()
