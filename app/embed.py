@@ -69,7 +69,7 @@ class SentenceTransformerEmbedder:
             self.dim = self._light.dim
         else:
             self.dim = int(self.model.get_embedding_dimension())
-        log.info("loaded embedding model %s (dim %d) in %.1f s", fingerprint, self.dim, time.perf_counter() - started)
+        log.info("已载入向量模型 %s（%d 维），用时 %.1f 秒", fingerprint, self.dim, time.perf_counter() - started)
 
     @property
     def model(self):  # type: ignore[no-untyped-def]

@@ -338,7 +338,10 @@ def load_pipeline(settings: Settings, *, build_if_missing: bool = True) -> Pipel
     except (IndexMissing, IndexFormatChanged) as exc:
         if not build_if_missing:
             raise
-        log.info("%s; building it from %s", exc.message, settings.seeds_dir)
+        if isinstance(exc, IndexFormatChanged):
+            log.info("索引格式已更新，正在从 %s 重建索引…", settings.seeds_dir)
+        else:
+            log.info("还没有索引，正在从 %s 建立（首次需要几分钟）…", settings.seeds_dir)
         build(settings, embedder=embedder)
         index = open_store(settings, embedder.fingerprint)
     tagged("预热")  # the part-of-speech tagger's tables load now rather than in the first answer

@@ -143,7 +143,7 @@ def build_index(
             report.folder = str(_write(index_dir, embedder, settings, entries, report, exact_max))
     report.seconds = time.perf_counter() - started
     log.info(
-        "index: %d articles (%d new, %d changed, %d removed, %d skipped), %d passages, %d embedded, %.1f s",
+        "索引：%d 篇文章（新增 %d，修改 %d，移除 %d，跳过 %d），%d 个段落，编码 %d 个，用时 %.1f 秒",
         len(report.added) + len(report.changed) + len(report.unchanged), len(report.added), len(report.changed), len(report.removed), len(report.skipped),
         report.chunks, report.embedded, report.seconds,
     )
@@ -153,11 +153,13 @@ def build_index(
 def _reusable(index_dir: Path, fingerprint: str, settings: ChunkSettings) -> Index | None:
     try:
         old = load_index(index_dir, fingerprint, with_tokens=True)
-    except (IndexMissing, IndexCorrupt, IndexOutdated) as exc:
-        log.info("not reusing the existing index: %s", exc.message)
+    except IndexMissing:
+        return None  # a first build: nothing to reuse, nothing to report
+    except (IndexCorrupt, IndexOutdated) as exc:
+        log.info("现有索引不能沿用，全部重新编码：%s", exc.message)
         return None
     if old.manifest.get("chunker") != asdict(settings):
-        log.info("chunk settings changed; re-embedding every article")
+        log.info("分段设置已改变，全部文章重新编码")
         return None
     return old
 

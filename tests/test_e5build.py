@@ -151,7 +151,7 @@ def test_incomplete_folder_is_rebuilt(
     (tmp_path / f"{folder.name}.tmp-999999").mkdir()  # left behind by a killed build
     with caplog.at_level(logging.INFO, logger="app.e5build"):
         assert e5build.ensure_e5_folder(tmp_path) == (folder, fingerprint)
-    assert "done in" in caplog.text
+    assert "向量模型已建立" in caplog.text
     assert json.loads((folder / "BUILD_OK.json").read_text())["fingerprint"] == fingerprint
     assert (folder / "model.safetensors").stat().st_size == size
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [folder.name]

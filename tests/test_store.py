@@ -3,6 +3,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import logging
 import os
 import shutil
 import threading
@@ -267,3 +268,14 @@ def test_links_in_the_articles_folder_are_reported_as_skipped(seeds_copy: Path, 
     assert [s.source for s in report.skipped] == ["shadow.txt"] and "symbolic link" in report.skipped[0].reason
     index = load_index(tmp_path / "index", embedder.fingerprint)
     assert not any("机密" in c.text for c in index.chunks) and index.manifest["skipped"][0]["source"] == "shadow.txt"
+
+
+def test_a_first_start_says_once_in_chinese_that_it_builds_the_index(hash_settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    from app.pipeline import load_pipeline
+
+    with caplog.at_level(logging.INFO, logger="app"):
+        load_pipeline(hash_settings)
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("app.")]
+    assert sum("建立" in line for line in lines) == 1, lines  # no second "no index" from the build itself
+    assert not any("no index" in line or "not reusing" in line for line in lines), lines
+    assert any(line.startswith("索引：") and "篇文章" in line for line in lines), lines
