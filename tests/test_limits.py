@@ -137,7 +137,7 @@ def test_only_the_last_turns_resolve_a_follow_up(pipeline: Pipeline, monkeypatch
 def test_oversize_requests_are_refused_before_any_work(
     handlers: ChatHandlers, monkeypatch: pytest.MonkeyPatch, question: str, history: Any, message: str
 ) -> None:
-    retrieved = counting(monkeypatch, pipeline_module, "search")
+    retrieved = counting(monkeypatch, handlers.pipeline.index, "search")
     with pytest.raises(gr.Error, match=message):
         handlers.ask_api(question, history)
     assert retrieved == []
