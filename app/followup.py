@@ -187,7 +187,7 @@ def _own_topic(question: str, entities: Entities) -> bool:
     return any(len(w) >= 2 and not _FILLER.fullmatch(w) and w not in named and w not in places for w in words(rest))
 
 
-_FILLER = re.compile(r"那么?|还有|怎么样|如何|情况|有什么|什么|动作|打算|举措|措施|做法|对应|相应|郑州在|呢")
+_FILLER = re.compile(r"那么?|还有|怎么样|如何|情况|有什么|什么|动作|打算|举措|措施|做法|对应|相应|呢")
 
 
 _PERSONAL = re.compile(r"他们|她们|他|她|\b(?:he|she|him|her|his)\b", re.I)
