@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import warnings
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -98,7 +99,11 @@ def synonyms() -> tuple[tuple[str, ...], ...]:
 
 @functools.lru_cache(maxsize=1)
 def _jieba():  # type: ignore[no-untyped-def]
-    import jieba
+    with warnings.catch_warnings():
+        # jieba asks setuptools' pkg_resources for its dictionary path, which warns where setuptools < 81
+        # is installed (the milvus extra pins it); the warning says nothing a user can act on.
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        import jieba
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
@@ -150,9 +155,10 @@ def words(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def _posseg():  # type: ignore[no-untyped-def]
+    tokenizer = _jieba()  # imports jieba quietly first
     from jieba import posseg
 
-    return posseg.POSTokenizer(_jieba())
+    return posseg.POSTokenizer(tokenizer)
 
 
 # jieba's part-of-speech HMM costs about 3 ms for each character outside its dictionary, so a question of
