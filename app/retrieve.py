@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
-from app.schema import Filters, Hit
+from app.schema import Chunk, Filters, Hit
 from app.store import Index
 from app.text import expand_synonyms, lexical_tokens
 
@@ -13,10 +15,49 @@ Ranking = list[tuple[int, float]]  # (row in the index, score), best first
 
 
 def allowed_rows(index: Index, filters: Filters) -> np.ndarray | None:
-    """Rows that pass the filters, or None when nothing is filtered."""
+    """Rows that pass the filters, or None when nothing is filtered (by a scan; see RowFilter)."""
     if not filters:
         return None
     return np.array([i for i, c in enumerate(index.chunks) if filters.accepts(c)], dtype=np.int64)
+
+
+class RowFilter:
+    """The rows allowed_rows finds, from row lists by article and date and by speaker built once, so a
+    filtered question costs what the index holds in articles and people, not in passages."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        groups: dict[tuple[str, str], list[int]] = {}
+        voices: dict[tuple[str, str], list[int]] = {}
+        for row, chunk in enumerate(chunks):
+            groups.setdefault((chunk.article_id, chunk.date or ""), []).append(row)
+            for pair in {(chunk.speaker, chunk.position), *((v[2], v[3]) for v in chunk.voices)}:
+                voices.setdefault(pair, []).append(row)
+        self._groups = {key: np.asarray(rows, np.int64) for key, rows in groups.items()}
+        self._voices = {key: np.asarray(rows, np.int64) for key, rows in voices.items()}
+
+    def rows(self, filters: Filters) -> np.ndarray | None:
+        if not filters:
+            return None
+        # Filters.accepts decides, asked once per group or person with a stand-in passage.
+        place = replace(filters, speakers=())
+        rows = [r for (aid, date), r in self._groups.items() if place.accepts(_Probe(aid, date or None))]
+        allowed = np.sort(np.concatenate(rows)) if rows else np.zeros(0, np.int64)
+        if filters.speakers:
+            who = Filters(speakers=filters.speakers)
+            said = [r for (name, position), r in self._voices.items() if who.accepts(_Probe("", None, name, position))]
+            allowed = np.intersect1d(allowed, np.concatenate(said)) if said else np.zeros(0, np.int64)
+        return allowed
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """What Filters.accepts reads of a passage."""
+
+    article_id: str
+    date: str | None
+    speaker: str = ""
+    position: str = ""
+    voices: tuple = ()  # type: ignore[type-arg]
 
 
 def _top(scores: np.ndarray, rows: np.ndarray, k: int) -> Ranking:
@@ -84,11 +125,12 @@ def search(
     candidates: int = 50,
     fusion: str = "rrf",
     rrf_k: int = 60,
+    row_filter: RowFilter | None = None,
 ) -> list[Hit]:
     """The top k passages for a question; query_vector is needed unless mode is 'lexical'."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    allowed = allowed_rows(index, filters)
+    allowed = row_filter.rows(filters) if row_filter is not None else allowed_rows(index, filters)
     dense_ranking = dense(index, query_vector, max(k, candidates), allowed) if mode != "lexical" and query_vector is not None else []
     lexical_ranking = lexical(index, query_tokens(question), max(k, candidates), allowed) if mode != "dense" else []
     if mode == "dense":

@@ -17,6 +17,7 @@ import numpy as np
 
 from app.schema import Chunk, Filters, Hit
 from app.store import Index, load_index
+from app.text import bigrams
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class FaissStore:
         self.manifest = index.manifest
         self.articles = index.articles
         self._by_article: dict[str, list[Chunk]] | None = None
+        self._row_filter: Any = None  # app.retrieve.RowFilter, built on the first filtered question
         self._mentions: dict[str, bool] = {}
 
     @property
@@ -115,9 +117,12 @@ class FaissStore:
         self, question: str, vector: np.ndarray | None, *, k: int, mode: str, filters: Filters,
         candidates: int, fusion: str, rrf_k: int,
     ) -> list[Hit]:
-        from app.retrieve import search
+        from app.retrieve import RowFilter, search
 
-        return search(self.index, question, vector, k=k, mode=mode, filters=filters, candidates=candidates, fusion=fusion, rrf_k=rrf_k)
+        if filters and self._row_filter is None:
+            self._row_filter = RowFilter(self.index.chunks)
+        return search(self.index, question, vector, k=k, mode=mode, filters=filters, candidates=candidates,
+                      fusion=fusion, rrf_k=rrf_k, row_filter=self._row_filter)
 
     def doc_freq(self, term: str) -> int:
         lexical = self.index.lexical
@@ -129,12 +134,30 @@ class FaissStore:
         return {t for t in terms if t in vocab}
 
     def mentions(self, text: str) -> bool:
-        # The embedded index is small enough to search its text directly; answers are cached.
         if text not in self._mentions:
             if len(self._mentions) > 1024:
                 self._mentions.clear()
-            self._mentions[text] = any(text in chunk.text for chunk in self.index.chunks)
+            self._mentions[text] = any(text in self.index.chunks[row].text for row in self._may_mention(text))
         return self._mentions[text]
+
+    def _may_mention(self, text: str) -> Any:
+        """Rows whose passage can hold text verbatim: those holding every Chinese character pair of it,
+        from the BM25 postings (each pair of a passage is indexed), so a look-up reads the rarest
+        pairs' postings rather than every passage. Text without such a pair is looked for everywhere."""
+        lexical = self.index.lexical
+        postings = []
+        for pair in set(bigrams(text)):
+            tid = lexical.vocab.get(pair)
+            if tid is None:
+                return ()  # a pair no passage holds
+            postings.append(lexical.doc_ids[lexical.term_ptr[tid] : lexical.term_ptr[tid + 1]])
+        if not postings:
+            return range(len(self.index.chunks))
+        postings.sort(key=len)
+        rows = postings[0]
+        for other in postings[1:4]:  # the rarest few narrow it enough; the substring test decides
+            rows = np.intersect1d(rows, other, assume_unique=True)
+        return rows
 
     def _article_chunks(self, article_id: str) -> list[Chunk]:
         if self._by_article is None:
