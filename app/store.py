@@ -29,7 +29,7 @@ from app.ingest import Skipped, read_article, scan_sources
 from app.lexical import LexicalIndex
 from app.speakers import find_people
 from app.schema import Article, Chunk
-from app.text import add_words, lexical_tokens, name_pinyin
+from app.text import add_words, lexical_tokens, lexicon_fingerprint, name_pinyin
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,8 @@ def build_index(
         if not entries:
             raise SeedsError(f"no readable article in {seeds_dir}", "check the warnings above; files must be UTF-8 or GBK text, HTML or .docx")
         report.chunks = sum(len(e.chunks) for e in entries)
-        if previous is not None and not (report.added or report.changed or report.removed):
+        same_tokens = previous is not None and previous.manifest.get("lexicon") == lexicon_fingerprint()
+        if previous is not None and same_tokens and not (report.added or report.changed or report.removed):
             report.folder = str(previous.folder)  # nothing to do: the live index already matches
         else:
             report.folder = str(_write(index_dir, embedder, settings, entries, report, exact_max))
@@ -179,6 +180,13 @@ def _collect(
 ) -> list[_Entry]:
     """Entries in source order; unchanged articles keep their chunks, tokens and vectors."""
     old_by_source = {a["source"]: a for a in previous.articles} if previous else {}
+    old_rows: dict[str, list[int]] = {}
+    for row, chunk in enumerate(previous.chunks if previous else []):
+        old_rows.setdefault(chunk.article_id, []).append(row)
+    # Tokens made under another word list (or jieba version) are made again; vectors are kept.
+    retokenise = previous is not None and previous.manifest.get("lexicon") != lexicon_fingerprint()
+    if retokenise:
+        log.info("分词词表已改变，重新分词（不重新编码）")
     entries: list[_Entry] = []
     for path in sources:
         old = old_by_source.get(path.name)
@@ -189,8 +197,10 @@ def _collect(
             report.skipped.append(Skipped(path.name, f"{path.name} was removed while indexing"))
             continue
         if unchanged:
-            rows = [i for i, c in enumerate(previous.chunks) if c.article_id == old["id"]]
-            reused = _Entry(old, [previous.chunks[r] for r in rows], [previous.tokens[r] for r in rows], previous.embeddings[rows])
+            rows = old_rows.get(old["id"], [])
+            chunks = [previous.chunks[r] for r in rows]
+            tokens = [lexical_tokens(lexical_text(c)) for c in chunks] if retokenise else [previous.tokens[r] for r in rows]
+            reused = _Entry(old, chunks, tokens, previous.embeddings[rows])
             entries.append(reused)
             report.unchanged.append(path.name)
             continue
@@ -284,6 +294,7 @@ def _fill(tmp: Path, embedder: Embedder, settings: ChunkSettings, entries: list[
         "model": embedder.fingerprint,
         "dim": embedder.dim,
         "chunker": asdict(settings),
+        "lexicon": lexicon_fingerprint(),
         "faiss": "flat" if len(chunks) <= exact_max else f"hnsw{HNSW_M}",
         "articles": {e.record["source"]: {"id": e.record["id"], "content_hash": e.record["content_hash"], "chunks": len(e.chunks)} for e in entries},
         "counts": {"articles": len(entries), "chunks": len(chunks), "skipped": len(report.skipped)},

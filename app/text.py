@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 import warnings
@@ -95,6 +96,18 @@ def cities() -> frozenset[str]:
 def synonyms() -> tuple[tuple[str, ...], ...]:
     """Groups of interchangeable names (发改委 / 发展改革委 …), one tab-separated group a line."""
     return tuple(tuple(part.strip() for part in line.split("\t") if part.strip()) for line in _data_lines("synonyms.tsv"))
+
+
+@functools.lru_cache(maxsize=1)
+def lexicon_fingerprint() -> str:
+    """What lexical tokens depend on besides the text: the word lists and jieba's version. An index
+    whose tokens were made under another lexicon is re-tokenised (not re-embedded) by the next build."""
+    import importlib.metadata
+
+    digest = hashlib.sha256(importlib.metadata.version("jieba").encode())
+    for name in ("userdict.txt", "synonyms.tsv", "stopwords.txt"):
+        digest.update("\n".join(_data_lines(name)).encode())
+    return digest.hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=1)

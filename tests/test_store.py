@@ -70,6 +70,23 @@ def test_nothing_changed_means_nothing_rewritten(seeds_copy: Path, tmp_path: Pat
     assert again.embedded == 0 and current_folder(tmp_path / "index") == live
 
 
+def test_a_changed_word_list_re_tokenises_without_re_embedding(
+    seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import store
+
+    build(seeds_copy, tmp_path / "index", embedder)
+    live = current_folder(tmp_path / "index")
+    # A new word list: tokens now carry a marker word; the lexicon's fingerprint says it changed.
+    monkeypatch.setattr(store, "lexical_tokens", lambda text: ["新词表"] + text.split())
+    monkeypatch.setattr(store, "lexicon_fingerprint", lambda: "another-lexicon")
+    again = build(seeds_copy, tmp_path / "index", embedder)
+    index = load_index(tmp_path / "index", embedder.fingerprint, with_tokens=True)
+    assert again.embedded == 0 and current_folder(tmp_path / "index") != live
+    assert all(tokens[0] == "新词表" for tokens in index.tokens) and index.manifest["lexicon"] == "another-lexicon"
+    assert index.lexical.vocab.get("新词表") is not None
+
+
 def test_rebuild_and_chunker_change_re_embed_everything(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) -> None:
     first = build(seeds_copy, tmp_path / "index", embedder)
     assert build(seeds_copy, tmp_path / "index", embedder, rebuild=True).embedded == first.chunks
