@@ -389,7 +389,7 @@ def test_a_place_that_also_names_a_department_is_a_topic_when_others_speak_of_it
     ]
     answer = ask("在中原科技城打拼、来自黑龙江的那位市场总监叫什么名字？", hits)
     assert not answer.refused and "张智群" in answer.text
-    assert [c.chunk.speaker for c in answer.citations] == ["张智群"]
+    assert {c.chunk.speaker for c in answer.citations} == {"张智群"}  # never the place's department
 
 
 def test_who_said_prefers_the_words_of_a_named_speaker() -> None:

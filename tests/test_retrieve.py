@@ -38,9 +38,9 @@ def test_bm25_prefers_rare_terms_and_ignores_unknown_ones() -> None:
     assert lex.scores(["郑州"]).min() > 0
 
 
-def test_user_dictionary_keeps_corpus_terms_whole() -> None:
-    tokens = tokenize("推进换道领跑战略，依托中原科技城和专精特新企业")
-    for term in ("换道领跑", "中原科技城", "专精特新"):
+def test_user_dictionary_keeps_policy_terms_whole() -> None:
+    tokens = tokenize("培育专精特新企业，扩大固定资产投资，发展智能网联汽车")
+    for term in ("专精特新", "固定资产投资", "智能网联汽车"):
         assert term in tokens
 
 
