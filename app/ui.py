@@ -54,6 +54,16 @@ def _error(exc: BiaoganError):  # type: ignore[no-untyped-def]
     return gr.Error(f"{exc.message}（{exc.hint}）" if exc.hint else exc.message)
 
 
+def _question_error(message: str, limit: int):  # type: ignore[no-untyped-def]
+    """The page's own (Chinese) message for a question it cannot send: empty, or over the server's limit."""
+    import gradio as gr
+
+    size = len((message or "").strip())
+    if size > limit:
+        return gr.Error(f"问题有 {size} 个字，超过了 {limit} 个字的上限（请缩短问题后再问）")
+    return gr.Error("问题是空的（请输入一个问题，例如：发改委提出的固定资产投资目标是多少？）")
+
+
 EXPORT_PREFIX = "biaogan-export-"
 EXPORT_KEEP_S = 3600  # an export is downloaded at once; older ones are removed at the next export
 
@@ -116,9 +126,11 @@ class ChatHandlers:
         from app.pipeline import clean_question
 
         try:
-            clean_question(message)
-        except BiaoganError as exc:
-            raise _error(exc) from None
+            clean_question(message, self.pipeline.settings.max_question_chars)  # the limit respond and /ask apply
+        except BiaoganError:
+            # The question stays in the box and nothing is added to the chat. Not raised here: an error
+            # of this unqueued step shows no message on the page; respond, which runs next, says why.
+            return _without_pending(chat), message, message, conversation
         shown = _without_pending(chat) + [{"role": "user", "content": markdown_literal(message)},
                                           {"role": "assistant", "content": PENDING}]
         return shown, "", message, conversation or self.conversations.new_id()
@@ -126,6 +138,14 @@ class ChatHandlers:
     def respond(self, message: str, chat: list[dict[str, Any]], turns: list[dict[str, Any]], answers: list[Answer],
                 articles: list[str] | None, speakers: list[str] | None, conversation: str | None = None):  # type: ignore[no-untyped-def]
         """Stream the answer into the chat, then show every answer's sources, the briefing, and keep the turn."""
+        from app.pipeline import clean_question
+
+        limit = self.pipeline.settings.max_question_chars
+        try:
+            clean_question(message, limit)
+        except BiaoganError:
+            yield _without_pending(chat), sources_pane(answers), turns, answers, conversation_text(answers), ""
+            raise _question_error(message, limit) from None
         history = [Turn(t["question"], t["resolved"], tuple(t["speakers"]), tuple(t.get("quotes", ()))) for t in turns]
         chat = _without_pending(chat) + [{"role": "user", "content": markdown_literal(message or "")}, {"role": "assistant", "content": PENDING}]
         try:
@@ -134,6 +154,9 @@ class ChatHandlers:
                     chat[-1] = {"role": "assistant", "content": markdown_literal(text)}
                     yield chat, sources_pane(answers), turns, answers, conversation_text(answers), ""
         except BiaoganError as exc:
+            # No answer (a deadline, an input error): take the question and its 正在检索… off the chat,
+            # which would otherwise look as if it were still being answered; the error says why.
+            yield chat[:-2], sources_pane(answers), turns, answers, conversation_text(answers), ""
             raise _error(exc) from None
         _release_memory()
         turn = len(answers) + 1
