@@ -315,3 +315,19 @@ def test_the_sign_in_limit_lifts_after_the_window(monkeypatch: pytest.MonkeyPatc
     assert client.post("/gradio_api/queue/join").status_code == 400  # other routes are never limited
     clock.now += 60.5
     assert client.post("/login").status_code == 400
+
+
+def test_an_oversize_upload_is_refused_in_chinese_plain_text_as_the_page_shows_it() -> None:
+    # The page's upload widget shows "HTTP 413: " followed by the body as it comes: a JSON object there
+    # was shown raw, in English.
+    client = TestClient(BodyLimit(_echo, max_bytes=1000, upload_bytes=2 * 1024 * 1024))
+    refused = client.post("/gradio_api/upload", content=b"x" * (2 * 1024 * 1024 + 1))
+    assert refused.status_code == 413 and refused.headers["content-type"].startswith("text/plain")
+    assert refused.text == "上传的文件太大：一次最多上传 2 MB，请分批上传"
+
+    def pieces() -> Iterator[bytes]:
+        for _ in range(5):
+            yield b"y" * (1024 * 1024)
+
+    chunked = client.post("/gradio_api/upload", content=pieces())
+    assert chunked.status_code == 413 and chunked.text.startswith("上传的文件太大")
