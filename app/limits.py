@@ -28,6 +28,7 @@ class DeadlineExceeded(BiaoganError):
     """An answer took longer than the per-request deadline and was stopped."""
 
     hint = "ask a shorter or more specific question, or try again in a moment"
+    seconds: float = 0.0  # the deadline that ran out (the page says it in Chinese)
 
 
 class Deadline:
@@ -46,7 +47,9 @@ class Deadline:
         """Raise DeadlineExceeded when the time is up (`stage`: what was being done, for the log)."""
         if self.remaining() < 0:
             log.warning("request stopped after %.1f s, during %s", self.clock() - self.started, stage)
-            raise DeadlineExceeded(f"answering took longer than {self.seconds:g} s and was stopped (took too long)")
+            exc = DeadlineExceeded(f"answering took longer than {self.seconds:g} s and was stopped (took too long)")
+            exc.seconds = self.seconds
+            raise exc
 
 
 def check_api_request(question: Any, history: Any, *, max_question: int, max_items: int, max_item: int) -> list[str]:

@@ -16,7 +16,7 @@ from app.corpus import CorpusService, Progress, Upload
 from app.errors import BiaoganError
 from app.feedback import append_feedback
 from app.followup import Turn
-from app.limits import check_api_request
+from app.limits import DeadlineExceeded, check_api_request
 from app.schema import Answer, Filters
 from app.text import name_pinyin
 from app.ui_render import answer_markdown, article_label, article_rows, markdown_literal, sources_pane, status_line
@@ -52,6 +52,12 @@ def _error(exc: BiaoganError):  # type: ignore[no-untyped-def]
     import gradio as gr
 
     return gr.Error(f"{exc.message}（{exc.hint}）" if exc.hint else exc.message)
+
+
+def gr_error(message: str):  # type: ignore[no-untyped-def]
+    import gradio as gr
+
+    return gr.Error(message)
 
 
 def _question_error(message: str, limit: int):  # type: ignore[no-untyped-def]
@@ -157,6 +163,8 @@ class ChatHandlers:
             # No answer (a deadline, an input error): take the question and its 正在检索… off the chat,
             # which would otherwise look as if it were still being answered; the error says why.
             yield chat[:-2], sources_pane(answers), turns, answers, conversation_text(answers), ""
+            if isinstance(exc, DeadlineExceeded):
+                raise gr_error(f"回答用时超过 {exc.seconds:g} 秒，已停止（请把问题问得更具体一些，或稍后再试）") from None
             raise _error(exc) from None
         _release_memory()
         turn = len(answers) + 1

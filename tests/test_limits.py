@@ -331,3 +331,21 @@ def test_an_oversize_upload_is_refused_in_chinese_plain_text_as_the_page_shows_i
 
     chunked = client.post("/gradio_api/upload", content=pieces())
     assert chunked.status_code == 413 and chunked.text.startswith("上传的文件太大")
+
+
+def test_an_answer_stopped_at_the_deadline_on_the_page_says_so_in_chinese(handlers: ChatHandlers, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = SteppedClock()
+    handlers.pipeline.clock = clock
+    real = handlers.pipeline.evidence
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        clock.now += handlers.pipeline.settings.request_deadline_s + 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.pipeline, "evidence", slow)
+    pending = [{"role": "user", "content": FIXED_ASSET}, {"role": "assistant", "content": "正在检索…"}]
+    updates = handlers.respond(FIXED_ASSET, pending, [], [], None, None)
+    assert next(updates)[0] == []  # no 正在检索… left behind
+    limit = handlers.pipeline.settings.request_deadline_s
+    with pytest.raises(gr.Error, match=f"回答用时超过 {limit:g} 秒，已停止"):
+        next(updates)
