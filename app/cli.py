@@ -210,7 +210,7 @@ def serve(
     from app.limits import server_middleware
     from app.pipeline import load_pipeline
     from app.ui import build_ui
-    from app.ui_layout import launch_options
+    from app.ui_layout import launch_options, sign_in_message
 
     settings = _settings(seeds, index, model)
     auth_value = settings.auth.get_secret_value()
@@ -226,6 +226,7 @@ def serve(
     typer.echo(f"biaogan: http://{host}:{port}" + ("  （需要登录）" if auth_value else ""), err=True)
     demo.launch(
         server_name=host, server_port=port, share=share, auth=tuple(auth_value.split(":", 1)) if auth_value else None,
+        auth_message=sign_in_message(settings.login_attempts, settings.login_window_s) if auth_value else None,
         ssr_mode=False, show_error=True, max_file_size="64mb", quiet=True, footer_links=["api"], **launch_options(),
         app_kwargs={"middleware": server_middleware(
             max_body_kb=settings.max_body_kb, max_upload_mb=settings.max_upload_mb,

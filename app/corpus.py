@@ -95,6 +95,22 @@ class CorpusService:
         log.info("已载入新的索引：%d 篇文章", len(fresh.index.articles))
         return True
 
+    def _reload(self) -> None:
+        """After this process changed the index: the pipeline over it. The index folder is picked up by
+        refresh (index/CURRENT names the new build). Milvus is updated in place (or its alias moved), and
+        a store reads its article list, passage count and term statistics when it is opened: reopen it."""
+        if getattr(self._pipeline.index, "folder", None) is not None:
+            self.refresh()
+            return
+        with self._swap:
+            try:
+                fresh = self._make(self._pipeline)
+            except BiaoganError as exc:
+                log.warning("索引无法重新载入，继续使用当前索引：%s", exc.message)
+                return
+            self._pipeline = fresh
+        log.info("已载入新的索引：%d 篇文章", len(fresh.index.articles))
+
     def articles(self) -> list[dict[str, Any]]:
         return list(self.pipeline.index.articles)
 
@@ -167,7 +183,7 @@ class CorpusService:
         except BiaoganError:
             self._restore(names, kept)
             raise
-        self.refresh()
+        self._reload()
         return report
 
     def _restore(self, names: list[str], kept: dict[str, Path]) -> None:
@@ -183,7 +199,7 @@ class CorpusService:
             build(self.settings, embedder=self._pipeline.embedder)
         except BiaoganError as exc:
             log.warning("恢复后重建索引失败：%s", exc.message)
-        self.refresh()
+        self._reload()
 
     # --- removal -------------------------------------------------------------------------------
 
@@ -201,7 +217,7 @@ class CorpusService:
             self._keep(target)
             progress(0.4, "正在更新索引…")
             build(self.settings, embedder=self._pipeline.embedder)
-            self.refresh()
+            self._reload()
         return f"已移除《{known[source]}》（原文件保存在已移除文章中）；现有 {len(self.articles())} 篇文章。"
 
     def _keep(self, target: Path) -> Path:
@@ -255,9 +271,8 @@ def _same_pipeline_class(pipeline: Any) -> Callable[[Any], Any]:
     """A new pipeline of the same kind over the live build, reusing the loaded embedder."""
 
     def make(old: Any) -> Any:
-        from app.store import load_index
+        from app.stores import open_store  # the index folder or Milvus, as configured
 
-        index = load_index(old.settings.index_dir, old.embedder.fingerprint)
-        return type(old)(old.settings, old.embedder, index)
+        return type(old)(old.settings, old.embedder, open_store(old.settings, old.embedder.fingerprint))
 
     return make

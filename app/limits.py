@@ -28,6 +28,7 @@ class DeadlineExceeded(BiaoganError):
     """An answer took longer than the per-request deadline and was stopped."""
 
     hint = "ask a shorter or more specific question, or try again in a moment"
+    seconds: float = 0.0  # the deadline that ran out (the page says it in Chinese)
 
 
 class Deadline:
@@ -46,7 +47,9 @@ class Deadline:
         """Raise DeadlineExceeded when the time is up (`stage`: what was being done, for the log)."""
         if self.remaining() < 0:
             log.warning("request stopped after %.1f s, during %s", self.clock() - self.started, stage)
-            raise DeadlineExceeded(f"answering took longer than {self.seconds:g} s and was stopped (took too long)")
+            exc = DeadlineExceeded(f"answering took longer than {self.seconds:g} s and was stopped (took too long)")
+            exc.seconds = self.seconds
+            raise exc
 
 
 def check_api_request(question: Any, history: Any, *, max_question: int, max_items: int, max_item: int) -> list[str]:
@@ -93,6 +96,10 @@ async def _reply(send: Send, status: int, message: str, headers: list[tuple[byte
     await send({"type": "http.response.body", "body": body})
 
 
+def _size(limit: int) -> str:
+    return f"{limit} bytes" if limit < 1024 else f"{limit // 1024} KB" if limit < 1024 * 1024 else f"{limit // 1024 // 1024} MB"
+
+
 class _TooLarge(Exception):
     pass
 
@@ -108,8 +115,17 @@ class BodyLimit:
         return self.upload_bytes if path.rstrip("/").endswith(self.upload_suffix) else self.max_bytes
 
     def _message(self, limit: int) -> str:
-        size = f"{limit} bytes" if limit < 1024 else f"{limit // 1024} KB" if limit < 1024 * 1024 else f"{limit // 1024 // 1024} MB"
-        return f"request body too large: the limit is {size}"
+        return f"request body too large: the limit is {_size(limit)}"
+
+    async def _refuse(self, send: Send, path: str, limit: int) -> None:
+        if path.rstrip("/").endswith(self.upload_suffix):
+            # The page shows an upload's error body as it comes ("HTTP 413: <body>"): plain Chinese text.
+            body = f"上传的文件太大：一次最多上传 {_size(limit)}，请分批上传".encode("utf-8")
+            await send({"type": "http.response.start", "status": 413, "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await _reply(send, 413, self._message(limit))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,7 +133,7 @@ class BodyLimit:
         limit = self.limit(scope.get("path", ""))
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return await _reply(send, 413, self._message(limit))
+            return await self._refuse(send, scope.get("path", ""), limit)
         state = {"read": 0, "refused": False, "started": False}
 
         async def counted() -> Message:
@@ -142,7 +158,7 @@ class BodyLimit:
         except _TooLarge:
             pass
         if state["refused"] and not state["started"]:
-            await _reply(send, 413, self._message(limit))
+            await self._refuse(send, scope.get("path", ""), limit)
 
 
 class FailedLogins:

@@ -16,7 +16,7 @@ from app.corpus import CorpusService, Progress, Upload
 from app.errors import BiaoganError
 from app.feedback import append_feedback
 from app.followup import Turn
-from app.limits import check_api_request
+from app.limits import DeadlineExceeded, check_api_request
 from app.schema import Answer, Filters
 from app.text import name_pinyin
 from app.ui_render import answer_markdown, article_label, article_rows, markdown_literal, sources_pane, status_line
@@ -52,6 +52,22 @@ def _error(exc: BiaoganError):  # type: ignore[no-untyped-def]
     import gradio as gr
 
     return gr.Error(f"{exc.message}（{exc.hint}）" if exc.hint else exc.message)
+
+
+def gr_error(message: str):  # type: ignore[no-untyped-def]
+    import gradio as gr
+
+    return gr.Error(message)
+
+
+def _question_error(message: str, limit: int):  # type: ignore[no-untyped-def]
+    """The page's own (Chinese) message for a question it cannot send: empty, or over the server's limit."""
+    import gradio as gr
+
+    size = len((message or "").strip())
+    if size > limit:
+        return gr.Error(f"问题有 {size} 个字，超过了 {limit} 个字的上限（请缩短问题后再问）")
+    return gr.Error("问题是空的（请输入一个问题，例如：发改委提出的固定资产投资目标是多少？）")
 
 
 EXPORT_PREFIX = "biaogan-export-"
@@ -116,9 +132,11 @@ class ChatHandlers:
         from app.pipeline import clean_question
 
         try:
-            clean_question(message)
-        except BiaoganError as exc:
-            raise _error(exc) from None
+            clean_question(message, self.pipeline.settings.max_question_chars)  # the limit respond and /ask apply
+        except BiaoganError:
+            # The question stays in the box and nothing is added to the chat. Not raised here: an error
+            # of this unqueued step shows no message on the page; respond, which runs next, says why.
+            return _without_pending(chat), message, message, conversation
         shown = _without_pending(chat) + [{"role": "user", "content": markdown_literal(message)},
                                           {"role": "assistant", "content": PENDING}]
         return shown, "", message, conversation or self.conversations.new_id()
@@ -126,6 +144,14 @@ class ChatHandlers:
     def respond(self, message: str, chat: list[dict[str, Any]], turns: list[dict[str, Any]], answers: list[Answer],
                 articles: list[str] | None, speakers: list[str] | None, conversation: str | None = None):  # type: ignore[no-untyped-def]
         """Stream the answer into the chat, then show every answer's sources, the briefing, and keep the turn."""
+        from app.pipeline import clean_question
+
+        limit = self.pipeline.settings.max_question_chars
+        try:
+            clean_question(message, limit)
+        except BiaoganError:
+            yield _without_pending(chat), sources_pane(answers), turns, answers, conversation_text(answers), ""
+            raise _question_error(message, limit) from None
         history = [Turn(t["question"], t["resolved"], tuple(t["speakers"]), tuple(t.get("quotes", ()))) for t in turns]
         chat = _without_pending(chat) + [{"role": "user", "content": markdown_literal(message or "")}, {"role": "assistant", "content": PENDING}]
         try:
@@ -134,6 +160,11 @@ class ChatHandlers:
                     chat[-1] = {"role": "assistant", "content": markdown_literal(text)}
                     yield chat, sources_pane(answers), turns, answers, conversation_text(answers), ""
         except BiaoganError as exc:
+            # No answer (a deadline, an input error): take the question and its 正在检索… off the chat,
+            # which would otherwise look as if it were still being answered; the error says why.
+            yield chat[:-2], sources_pane(answers), turns, answers, conversation_text(answers), ""
+            if isinstance(exc, DeadlineExceeded):
+                raise gr_error(f"回答用时超过 {exc.seconds:g} 秒，已停止（请把问题问得更具体一些，或稍后再试）") from None
             raise _error(exc) from None
         _release_memory()
         turn = len(answers) + 1

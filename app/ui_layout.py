@@ -61,6 +61,14 @@ document.addEventListener('click', (event) => {
 </script>"""
 
 
+def sign_in_message(attempts: int, window_s: float) -> str:
+    """Shown above gradio's sign-in form (BIAOGAN_AUTH). The form is gradio's own, in the browser's
+    language, and says only "Incorrect Credentials" when app.limits.LoginLimit refuses a sign-in after
+    too many failures, even with the right password: this says why."""
+    return (f"请输入用户名和密码登录。连续输错 {attempts} 次后，需等待 {window_s:g} 秒才能再次登录"
+            "（等待期间即使密码正确也会显示登录失败）。")
+
+
 def launch_options() -> dict[str, Any]:
     """What Blocks.launch needs for this page: its CSS, script and Chinese labels."""
     return {"css": CSS, "head": HEAD, "i18n": I18N}

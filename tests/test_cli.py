@@ -94,3 +94,20 @@ def test_eval_exits_1_when_citation_precision_is_under_its_threshold(env: Path) 
     assert passed.exit_code == 0, passed.output
     failed = runner.invoke(app, common + ["--min-citation-precision", "1.01"])
     assert failed.exit_code == 1 and "threshold not met: seeds: citation_precision" in failed.output
+
+
+def test_serve_with_sign_in_tells_on_the_sign_in_page_that_failed_sign_ins_are_limited(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Gradio's own form says only "Incorrect Credentials", also for the right password once the
+    # failed sign-ins of an address are over the limit (HTTP 429 from app.limits.LoginLimit).
+    import gradio as gr
+
+    launched: dict[str, object] = {}
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **options: launched.update(options))
+    monkeypatch.setenv("BIAOGAN_AUTH", "reader:secret")
+    monkeypatch.setenv("BIAOGAN_LOGIN_ATTEMPTS", "3")
+    monkeypatch.setenv("BIAOGAN_CONVERSATIONS_PATH", str(env / "conversations.sqlite3"))
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert launched["auth"] == ("reader", "secret")
+    assert "连续输错 3 次后，需等待 60 秒" in str(launched["auth_message"])

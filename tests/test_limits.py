@@ -315,3 +315,37 @@ def test_the_sign_in_limit_lifts_after_the_window(monkeypatch: pytest.MonkeyPatc
     assert client.post("/gradio_api/queue/join").status_code == 400  # other routes are never limited
     clock.now += 60.5
     assert client.post("/login").status_code == 400
+
+
+def test_an_oversize_upload_is_refused_in_chinese_plain_text_as_the_page_shows_it() -> None:
+    # The page's upload widget shows "HTTP 413: " followed by the body as it comes: a JSON object there
+    # was shown raw, in English.
+    client = TestClient(BodyLimit(_echo, max_bytes=1000, upload_bytes=2 * 1024 * 1024))
+    refused = client.post("/gradio_api/upload", content=b"x" * (2 * 1024 * 1024 + 1))
+    assert refused.status_code == 413 and refused.headers["content-type"].startswith("text/plain")
+    assert refused.text == "上传的文件太大：一次最多上传 2 MB，请分批上传"
+
+    def pieces() -> Iterator[bytes]:
+        for _ in range(5):
+            yield b"y" * (1024 * 1024)
+
+    chunked = client.post("/gradio_api/upload", content=pieces())
+    assert chunked.status_code == 413 and chunked.text.startswith("上传的文件太大")
+
+
+def test_an_answer_stopped_at_the_deadline_on_the_page_says_so_in_chinese(handlers: ChatHandlers, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = SteppedClock()
+    handlers.pipeline.clock = clock
+    real = handlers.pipeline.evidence
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        clock.now += handlers.pipeline.settings.request_deadline_s + 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.pipeline, "evidence", slow)
+    pending = [{"role": "user", "content": FIXED_ASSET}, {"role": "assistant", "content": "正在检索…"}]
+    updates = handlers.respond(FIXED_ASSET, pending, [], [], None, None)
+    assert next(updates)[0] == []  # no 正在检索… left behind
+    limit = handlers.pipeline.settings.request_deadline_s
+    with pytest.raises(gr.Error, match=f"回答用时超过 {limit:g} 秒，已停止"):
+        next(updates)

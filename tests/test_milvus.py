@@ -222,3 +222,26 @@ def test_bench_compares_both_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert [(r["backend"], r["size"]) for r in rows] == [("faiss", 40), ("milvus", 40)]
     assert all(r[mode]["p50"] > 0 for r in rows for mode in ("dense", "bm25", "hybrid", "filtered"))
     assert "| milvus | 40 |" in result.output
+
+
+def test_articles_added_and_removed_on_the_page_are_used_at_once(tmp_path: Path, seeds_copy: Path, milvus_db: str) -> None:
+    # The corpus service updates the live Milvus collection in place: the pipeline must be reopened,
+    # or it keeps the article list, passage count and term statistics it was opened with (the page
+    # said "现有 2 篇文章" after adding a third, and refused questions about it).
+    from app.corpus import CorpusService, Upload
+
+    settings = settings_for(seeds_copy, tmp_path / "index", "milvus", milvus_db)
+    service = CorpusService(load_pipeline(settings))
+    before = [a["source"] for a in service.articles()]
+    question = "李明说要新增多少家高新技术企业？"
+    assert service.pipeline.ask(question).refused
+    upload = tmp_path / "upload" / "tiny.txt"
+    upload.parent.mkdir()
+    upload.write_text(TINY_ARTICLE, encoding="utf-8")
+    line = service.add([Upload(upload, "tiny.txt")])
+    assert f"现有 {len(before) + 1} 篇文章" in line
+    assert "tiny.txt" in [a["source"] for a in service.articles()] and service.pipeline.index.doc_freq("#算力") == 1
+    answer = service.pipeline.ask(question)
+    assert not answer.refused and "500家" in answer.text
+    service.remove("tiny.txt")
+    assert [a["source"] for a in service.articles()] == before and service.pipeline.index.doc_freq("#算力") == 0

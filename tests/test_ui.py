@@ -240,7 +240,7 @@ def test_respond_shows_a_users_markup_literally(handlers: ChatHandlers) -> None:
 
 
 def test_respond_to_an_empty_question_is_an_error_for_the_user(handlers: ChatHandlers) -> None:
-    with pytest.raises(gr.Error, match="empty"):
+    with pytest.raises(gr.Error, match="问题是空的"):
         respond(handlers, "   ")
 
 
@@ -415,8 +415,10 @@ def test_the_question_shows_at_once_with_a_placeholder_and_the_answer_replaces_i
 
 
 def test_an_empty_question_never_shows_a_placeholder(handlers: ChatHandlers) -> None:
-    with pytest.raises(gr.Error):
-        handlers.start("  ", [], None)
+    shown, _, sent, _ = handlers.start("  ", [], None)
+    assert shown == []
+    with pytest.raises(gr.Error, match="问题是空的"):
+        list(handlers.respond(sent, shown, [], [], None, None))
 
 
 def test_every_answer_keeps_its_own_sources(handlers: ChatHandlers) -> None:
@@ -491,3 +493,28 @@ def test_the_page_is_built_with_chinese_labels_for_english_browsers_and_no_markd
     assert "copy" not in (chatbot.buttons or [])  # gradio's copy would give the Markdown source with anchors
     removal = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "bg-remove-choice")
     assert removal.value in (None, "", [])  # nothing preselected
+
+
+def test_a_question_over_the_servers_limit_stays_in_the_box_and_is_refused_in_chinese(handlers: ChatHandlers) -> None:
+    # The box accepts 2,000 characters; the server answers at most max_question_chars (500). `start`
+    # keeps the question in the box and adds nothing to the chat; respond (queued, so its error is shown
+    # on the page) refuses it in Chinese and leaves no 正在检索… behind.
+    limit = handlers.pipeline.settings.max_question_chars
+    earlier = [{"role": "user", "content": "问"}, {"role": "assistant", "content": "答"}]
+    shown, box, sent, _ = handlers.start("问" * (limit + 1), earlier, None)
+    assert shown == earlier and box == sent == "问" * (limit + 1)
+    updates = handlers.respond(sent, shown, [], [], None, None)
+    assert next(updates)[0] == earlier
+    with pytest.raises(gr.Error, match=f"问题有 {limit + 1} 个字，超过了 {limit} 个字的上限"):
+        next(updates)
+    shown, box, sent, _ = handlers.start("问" * limit, [], None)
+    assert box == "" and sent == "问" * limit and shown[-1]["content"] == PENDING
+
+
+def test_respond_that_fails_takes_its_pending_placeholder_off_the_chat(handlers: ChatHandlers) -> None:
+    pending = [{"role": "user", "content": "问"}, {"role": "assistant", "content": PENDING}]
+    updates = handlers.respond("问" * 2000, pending, [], [], None, None)
+    chat, *_ = next(updates)
+    assert chat == []
+    with pytest.raises(gr.Error, match="上限"):
+        next(updates)

@@ -387,6 +387,19 @@ def test_dollar_signs_in_a_question_are_shown_as_typed(open_page: Callable[..., 
     expect(shown.locator(".katex")).to_have_count(0, timeout=1_000)
 
 
+def test_a_question_over_the_limit_stays_in_the_box_with_a_chinese_message(open_page: Callable[..., Page]) -> None:
+    # The box takes 2,000 characters, the server answers 500: the page says why and keeps the text;
+    # no 正在检索… is left in the chat, and the next question is answered.
+    page = open_page()
+    too_long = "发改委" * 200
+    page.locator("#bg-question textarea").fill(too_long)
+    page.locator("#bg-send").click()
+    expect(page.locator("[data-testid=toast-body]").first).to_contain_text("问题有 600 个字，超过了 500 个字的上限", timeout=15_000)
+    expect(page.locator("#bg-question textarea")).to_have_value(too_long)
+    expect(page.locator("#bg-chat [data-testid=bot]")).to_have_count(0)
+    expect(ask(page, FIXED_ASSET)).to_contain_text("7000亿元")
+
+
 def test_the_ask_api_answers_with_verbatim_citations(server: Server) -> None:
     client = Client(server.url, verbose=False)
     result = client.predict(FIXED_ASSET, None, api_name="/ask")
