@@ -7,7 +7,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,8 +101,9 @@ def format_history(history: list[tuple[str, str]] | None) -> str:
 class LLMAnswerer:
     """Streams an answer grounded in numbered passages, bounded by one overall deadline."""
 
-    def __init__(self, config: LLMConfig, prompt_folder: Path | None = None) -> None:
+    def __init__(self, config: LLMConfig, prompt_folder: Path | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
+        self.clock = clock  # seconds, monotonic; tests pass a fake one instead of sleeping
         # Loaded now so a broken template fails at start-up, not on the first question.
         self.system_prompt = load_prompt(SYSTEM_PROMPT, set(), prompt_folder)
         self.user_template = load_prompt(USER_PROMPT, USER_PLACEHOLDERS, prompt_folder)
@@ -137,7 +138,7 @@ class LLMAnswerer:
         The clock starts at the first next() and includes the caller's own time between deltas.
         Deltas already yielded stay yielded: a caller that falls back must discard them.
         """
-        started = time.monotonic()
+        started = self.clock()
         deadline = started + self.config.timeout_s
         messages = self.messages(question, chunks, history)
         prompt_chars = sum(len(m.content) for m in messages)
@@ -151,7 +152,7 @@ class LLMAnswerer:
         try:
             while True:
                 try:
-                    item = deltas.get(timeout=max(0.0, deadline - time.monotonic()))
+                    item = deltas.get(timeout=max(0.0, deadline - self.clock()))
                 except queue.Empty:
                     outcome = "timed out"
                     raise LLMUnavailable(f"the LLM at {endpoint_label(self.config.base_url)} gave no complete answer within {self.config.timeout_s:g} s") from None
@@ -167,7 +168,7 @@ class LLMAnswerer:
             stop.set()  # also when the caller stops iterating early
             log.info(
                 "llm %s: model=%s passages=%d prompt_chars=%d reply_chars=%d seconds=%.2f",
-                outcome, self.config.model, len(chunks), prompt_chars, reply_chars, time.monotonic() - started,
+                outcome, self.config.model, len(chunks), prompt_chars, reply_chars, self.clock() - started,
             )
 
     def complete(self, question: str, chunks: list[Chunk], history: list[tuple[str, str]] | None = None) -> str:

@@ -33,6 +33,7 @@ class Script:
     error_message: str = "fake server failure"
     hang: bool = False  # read the request, never answer
     cut_after: int | None = None  # close the stream after this many deltas, without finish_reason or [DONE]
+    gate: threading.Semaphore | None = None  # when set, each streamed delta waits for one release()
 
 
 @dataclass
@@ -112,6 +113,10 @@ class FakeOpenAI:
         for n, event in enumerate(events):
             if n > 0 and script.delay_s and self.released.wait(script.delay_s):
                 return
+            if n > 0 and script.gate is not None:
+                while not script.gate.acquire(timeout=0.05):
+                    if self.released.is_set():
+                        return
             handler.wfile.write(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode("utf-8"))
             handler.wfile.flush()
         if script.cut_after is not None:

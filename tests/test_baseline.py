@@ -65,17 +65,16 @@ def test_distinctive_phrase_retrieves_its_piece_first(baseline: LangChainBaselin
     holding = [p for p in all_pieces(baseline) if PHRASE in p.text]
     assert len(holding) == 1
     hits = baseline.retrieve(f"{PHRASE}服务效能", k=5)
-    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
     assert (hits[0].text, hits[0].start) == (holding[0].text, holding[0].start)
-    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
-    assert hits[0].score > hits[1].score
-    assert -1.0 <= hits[-1].score <= hits[0].score <= 1.0  # inner product of unit vectors = cosine
+    assert hits[0].score > hits[1].score  # first by a margin, not by a tie-break
+    assert len({(h.article_id, h.start) for h in hits}) == 5  # five different pieces, none repeated
 
 
 def test_answer_is_the_top_passage(baseline: LangChainBaseline) -> None:
+    # The answer is the one piece that says it, verbatim.
     question = "重点进出口企业白名单机制"
-    assert baseline.answer(question) == baseline.retrieve(question, k=1)[0].text
-    assert "白名单" in baseline.answer(question)
+    holding = [p.text for p in all_pieces(baseline) if '重点进出口企业"白名单"机制' in p.text]
+    assert len(holding) == 1 and baseline.answer(question) == holding[0]
 
 
 def test_empty_corpus_answers_nothing() -> None:

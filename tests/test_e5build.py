@@ -7,7 +7,6 @@ import logging
 import re
 import struct
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -158,14 +157,26 @@ def test_incomplete_folder_is_rebuilt(
 
 
 def test_concurrent_callers_build_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[Path] = []
+    import fcntl
 
-    def slow_fake_build(bin_path: Path, out_dir: Path) -> None:
+    calls: list[Path] = []
+    real_flock = fcntl.flock
+    asked = threading.Semaphore(0)  # one release per caller that asks for the build lock
+
+    def flock(handle, operation):  # type: ignore[no-untyped-def]
+        if operation == fcntl.LOCK_EX:
+            asked.release()
+        return real_flock(handle, operation)
+
+    def fake_build_while_others_wait(bin_path: Path, out_dir: Path) -> None:
         calls.append(out_dir)
-        time.sleep(0.3)
+        if len(calls) == 1:  # the first build lasts until all three callers have reached the lock
+            for _ in range(3):
+                assert asked.acquire(timeout=60)
         (out_dir / "model.safetensors").write_bytes(b"x" * 10)
 
-    monkeypatch.setattr(e5build, "build_e5_folder", slow_fake_build)
+    monkeypatch.setattr(fcntl, "flock", flock)
+    monkeypatch.setattr(e5build, "build_e5_folder", fake_build_while_others_wait)
     results: list[tuple[Path, str]] = []
 
     def call() -> None:
@@ -175,7 +186,7 @@ def test_concurrent_callers_build_once(tmp_path: Path, monkeypatch: pytest.Monke
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=120)
     assert len(calls) == 1 and len(set(results)) == 1 and len(results) == 3
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -124,30 +125,65 @@ def test_stream_cut_short_is_unavailable(fake_openai: FakeOpenAI) -> None:
         answerer(fake_openai).complete(QUESTION, CHUNKS)
 
 
+class FakeClock:
+    """Monotonic seconds that move only when a test moves them: deadlines without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class JumpingClock(FakeClock):
+    """Reads 0 once (the stream's start), then far past any deadline."""
+
+    def __call__(self) -> float:
+        now, self.now = self.now, 1000.0
+        return now
+
+
 def test_stalled_stream_is_unavailable_after_the_deadline(fake_openai: FakeOpenAI) -> None:
-    fake_openai.script.delay_s = 30.0  # each delta takes far longer than the whole budget
+    fake_openai.script.delay_s = 30.0  # the first delta never comes while the test runs
+    timed = LLMAnswerer(LLMConfig(fake_openai.base_url, "qwen-test", KEY, timeout_s=1.0), clock=JumpingClock())
     # Only the overall deadline says "within 1 s"; a client read timeout would say something else.
     with pytest.raises(LLMUnavailable, match="within 1 s"):
-        answerer(fake_openai, timeout_s=1.0).complete(QUESTION, CHUNKS)
+        timed.complete(QUESTION, CHUNKS)
 
 
 def test_slow_trickle_is_cut_at_the_overall_deadline(fake_openai: FakeOpenAI) -> None:
-    # Every delta arrives well inside the client's per-read timeout; only the overall deadline stops it.
+    # Each delta comes 0.5 s after the one before: well inside any per-read timeout, but the
+    # fourth would land after the 1.5 s budget, so the overall deadline must stop the answer there.
+    clock = FakeClock()
     fake_openai.script.reply = "慢" * 60
     fake_openai.script.piece_chars = 1
-    fake_openai.script.delay_s = 0.1
+    fake_openai.script.gate = gate = threading.Semaphore(1)  # the first delta is on its way
+    timed = LLMAnswerer(LLMConfig(fake_openai.base_url, "qwen-test", KEY, timeout_s=1.5), clock=clock)
     received: list[str] = []
     with pytest.raises(LLMUnavailable, match="within 1.5 s"):
-        for delta in answerer(fake_openai, timeout_s=1.5).stream(QUESTION, CHUNKS):
+        for delta in timed.stream(QUESTION, CHUNKS):
             received.append(delta)
-    assert received  # the caller saw part of an answer and must discard it when falling back
-    assert len("".join(received)) < 60  # cut before the reply was complete
+            clock.now += 0.5
+            if clock.now < 1.5:
+                gate.release()  # the next delta arrives before the deadline
+    # The caller saw part of an answer and must discard it when falling back.
+    assert "".join(received) == "慢慢慢"
 
 
 def test_server_that_never_answers_is_unavailable(fake_openai: FakeOpenAI) -> None:
     fake_openai.script.hang = True
+    timed = LLMAnswerer(LLMConfig(fake_openai.base_url, "qwen-test", KEY, timeout_s=1.0), clock=JumpingClock())
     with pytest.raises(LLMUnavailable, match="within 1 s"):
-        answerer(fake_openai, timeout_s=1.0).complete(QUESTION, CHUNKS)
+        timed.complete(QUESTION, CHUNKS)
+
+
+def test_a_fast_answer_is_not_cut_by_the_deadline(fake_openai: FakeOpenAI) -> None:
+    # The same fake clock with time to spare: the whole reply arrives.
+    clock = FakeClock()
+    fake_openai.script.reply = "快" * 10
+    fake_openai.script.piece_chars = 1
+    timed = LLMAnswerer(LLMConfig(fake_openai.base_url, "qwen-test", KEY, timeout_s=1.5), clock=clock)
+    assert timed.complete(QUESTION, CHUNKS) == "快" * 10
 
 
 def test_dead_port_is_unavailable() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -70,6 +71,13 @@ def test_ask_never_raises_anything_but_a_clear_input_error(pipeline, question: s
     except InputError as exc:
         assert exc.message and exc.hint
         return
-    assert isinstance(answer.text, str) and answer.text
+    # Either a refusal that says nothing was found, or an answer whose every [n] points at a citation
+    # and whose every citation is used.
+    assert answer.text.strip()
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    if answer.refused:
+        assert "没有找到" in answer.text or "do not contain" in answer.text  # a question in English is refused in English
+    else:
+        assert numbers and numbers == {c.n for c in answer.citations}
     for citation in answer.citations:
         assert citation.chunk.text[citation.quote_start : citation.quote_end] == citation.quote

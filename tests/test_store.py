@@ -31,8 +31,11 @@ def test_round_trip(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) ->
     assert index.manifest["model"] == "hash:256" and index.manifest["dim"] == 256
     assert index.manifest["chunker"] == {"max_chars": 300, "min_chars": 100}
     assert set(index.manifest["files"]) >= {"chunks.jsonl", "vectors.faiss", "embeddings.npy", "lexical.npz"}
-    expected = embedder.encode_passages([f"{index.chunks[3].header}\n{index.chunks[3].text}"])[0]
-    assert np.allclose(index.embeddings[3], expected)
+    # The vectors read back belong to their passages: asking with a passage's own words finds it first.
+    from app.retrieve import dense
+
+    for row, chunk in enumerate(index.chunks):
+        assert dense(index, embedder.encode_queries([chunk.text])[0], k=1)[0][0] == row
     assert {a["source"] for a in index.articles} == set(report.added)
     assert any(r["kind"] == "duplicate_fragment" for a in index.articles for r in a["repairs"])
 
@@ -296,3 +299,26 @@ def test_a_first_start_says_once_in_chinese_that_it_builds_the_index(hash_settin
     assert sum("建立" in line for line in lines) == 1, lines  # no second "no index" from the build itself
     assert not any("no index" in line or "not reusing" in line for line in lines), lines
     assert any(line.startswith("索引：") and "篇文章" in line for line in lines), lines
+
+
+def test_above_exact_index_max_the_index_is_hnsw_and_still_finds_the_right_passages(
+    seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder
+) -> None:
+    from app.retrieve import dense, search
+
+    build(seeds_copy, tmp_path / "exact", embedder)
+    build(seeds_copy, tmp_path / "hnsw", embedder, exact_max=5)  # the seeds give ~25 passages
+    exact = load_index(tmp_path / "exact", embedder.fingerprint)
+    graph = load_index(tmp_path / "hnsw", embedder.fingerprint)
+    assert graph.manifest["faiss"].startswith("hnsw") and hasattr(graph.vectors, "hnsw")
+    assert exact.manifest["faiss"] == "flat" and len(graph.chunks) > 5
+    # Each passage, asked for by its own vector, comes back first with its cosine of 1.
+    for row in range(len(graph.chunks)):
+        top = dense(graph, graph.embeddings[row], k=1)
+        assert top[0][0] == row and top[0][1] == pytest.approx(1.0, abs=1e-4)
+    # A question gets the same passages, in the same order and with the same scores, as from the exact index.
+    question = "夏扬提出固定资产投资目标"
+    vector = embedder.encode_queries([question])[0]
+    assert [(r, pytest.approx(s, abs=1e-4)) for r, s in dense(exact, vector, k=5)] == dense(graph, vector, k=5)
+    hits = search(graph, question, vector, k=2)
+    assert [h.chunk.speaker for h in hits] == ["夏扬", "夏扬"]
