@@ -227,7 +227,7 @@ def serve(
     demo.launch(
         server_name=host, server_port=port, share=share, auth=tuple(auth_value.split(":", 1)) if auth_value else None,
         auth_message=sign_in_message(settings.login_attempts, settings.login_window_s) if auth_value else None,
-        ssr_mode=False, show_error=True, max_file_size="64mb", quiet=True, footer_links=["api"], **launch_options(),
+        ssr_mode=False, show_error=True, max_file_size=f"{settings.max_upload_mb}mb", quiet=True, footer_links=["api"], **launch_options(),
         app_kwargs={"middleware": server_middleware(
             max_body_kb=settings.max_body_kb, max_upload_mb=settings.max_upload_mb,
             login_attempts=settings.login_attempts, login_window_s=settings.login_window_s)},

@@ -110,11 +110,13 @@ def test_serve_with_sign_in_tells_on_the_sign_in_page_that_failed_sign_ins_are_l
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **options: launched.update(options))
     monkeypatch.setenv("BIAOGAN_AUTH", "reader:secret")
     monkeypatch.setenv("BIAOGAN_LOGIN_ATTEMPTS", "3")
+    monkeypatch.setenv("BIAOGAN_MAX_UPLOAD_MB", "30")
     monkeypatch.setenv("BIAOGAN_CONVERSATIONS_PATH", str(env / "conversations.sqlite3"))
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 0, result.output
     assert launched["auth"] == ("reader", "secret")
     assert "连续输错 3 次后，需等待 60 秒" in str(launched["auth_message"])
+    assert launched["max_file_size"] == "30mb"  # the page's per-file limit is the request limit, not a second number
 
 
 def test_dotenv_is_under_environment_and_flags(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
