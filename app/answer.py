@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from app.qtype import QUESTION_WORD, QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
+from app.parts import sub_questions
+from app.qtype import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
 from app.quotes import MIN_SIMILARITY_EN, choose
 from app.schema import Answer, Citation, Hit
 from app.scorer import SentenceModel
 from app.sentences import Sentence, Similarity, asks_outlet, context, fits, forms, is_credit_line
-from app.text import sentence_spans, words
+from app.text import sentence_spans
 from app.topic import on_topic
 
 # Calibrated on both question sets (README, "Evaluation"): any floor on the share of the question's
@@ -208,23 +209,6 @@ def _same_span(a: Sentence, b: Sentence) -> bool:
     return a.hit.chunk.id == b.hit.chunk.id and a.start < b.end and b.start < a.end
 
 
-_PART_END = re.compile(r"(?<=[？?；;])")
-_ASKING = re.compile(r"几|多少|哪|什么|何|多大|多高|多长|多久|多远|怎么|怎样|如何|为什么|是否|吗|谁|\b(?:what|which|who|when|where|how)\b", re.I)
-
-
-def sub_questions(question: str) -> list[str]:
-    """The questions a question asks, when it asks several ("A在什么时间？在哪里举办？"); later parts
-    carry the words of the first, which they leave out ("（国家文物局 申遗）申遗点在哪座城市？").
-    A question asking one thing is returned whole."""
-    parts = [p.strip() for p in _PART_END.split(question) if p.strip()]
-    asking = [p for p in parts if _ASKING.search(p)]
-    if len(parts) < 2 or len(asking) < 2:
-        return [question]
-    first = parts[0]
-    context = " ".join(w for w in words(first) if len(w) >= 2 and not QUESTION_WORD.search(w))
-    return [first] + [f"（{context}）{p}" if context else p for p in parts[1:]]
-
-
 # Questions about who someone is or what post they hold: the position is always shown.
 _ASKS_IDENTITY = re.compile(r"职务|职位|身份|头衔|什么职|担任|是谁|哪位|叫什么|\bwho\b|\bposition\b|\brole\b", re.I)
 
@@ -240,7 +224,9 @@ def _attributed(sentence: Sentence, n: int, english: bool, first: bool, identity
         named = False
     if is_credit_line(quote):
         who = ""  # a byline is the newspaper's, not something the interviewee said
-    quoted = quote if _wrapped(quote) else f"“{quote}”"
+    # Quotation marks inside a quotation become single ones (“…‘…’…”), as Chinese typesetting
+    # nests them, so the quote still reads, and splits into claims, as one quotation.
+    quoted = quote if _wrapped(quote) else "“" + quote.replace("“", "‘").replace("”", "’") + "”"
     if english:
         lead = f"{who} said" if who and not named else ("The article reports" if first else "It adds")
         return f"{lead}: {quoted} [{n}]"

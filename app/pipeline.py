@@ -23,6 +23,7 @@ from app.followup import Entities, Turn, TurnMemory, already_said, recent, resol
 from app.generate import from_llm
 from app.limits import Clock, Deadline, embed_text
 from app.llm import LLMUnavailable, llm_from_settings
+from app.parts import per_subject
 from app.qtype import DATE_TERM, posts
 from app.quotes import asks_summary
 from app.scorer import default_model, load_model
@@ -205,6 +206,8 @@ class Pipeline:
         hits = self.retrieve(question, k=k, mode=mode, filters=filters)
         if asks_outlet(question):
             hits = hits + self._bylines(hits)
+        # "A和B各…": each side retrieved on its own, so one side's passages cannot crowd out the other's.
+        hits = self._add(hits, [h for part in per_subject(question) for h in self.retrieve(part, k=PER_COMPARED, mode=mode, filters=filters)])
         if filters.speakers:
             return hits
         found = self.entities.find(question)
@@ -217,13 +220,18 @@ class Pipeline:
         wanted = [replace(filters, speakers=(name,)) for name in named[:MAX_COMPARED]]
         if not named:
             wanted = [replace(filters, article_ids=(hits[0].chunk.article_id,))]
+        per = PER_SUMMARY if summary else PER_COMPARED
+        return self._add(hits, [h for narrowed in wanted for h in self.retrieve(question, k=per, mode=mode, filters=narrowed)])
+
+    @staticmethod
+    def _add(hits: list[Hit], more: list[Hit]) -> list[Hit]:
+        """hits, then those of `more` not among them, ranked after them."""
         seen = {h.chunk.id for h in hits}
         extra = []
-        for narrowed in wanted:
-            for hit in self.retrieve(question, k=PER_SUMMARY if summary else PER_COMPARED, mode=mode, filters=narrowed):
-                if hit.chunk.id not in seen:
-                    seen.add(hit.chunk.id)
-                    extra.append(hit)
+        for hit in more:
+            if hit.chunk.id not in seen:
+                seen.add(hit.chunk.id)
+                extra.append(hit)
         return hits + [replace(hit, rank=len(hits) + n) for n, hit in enumerate(extra, start=1)]
 
     def _bylines(self, hits: list[Hit]) -> list[Hit]:

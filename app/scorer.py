@@ -23,6 +23,7 @@ FEATURES = (
     "inverse_rank",  # 1 / the rank of its passage
     "pair",  # two adjacent sentences quoted together
     "garbled",  # column-interleaved OCR repeats
+    "asks",  # the quote ends in a question mark: a reporter's or rhetorical question, which answers nothing
     "length",  # log(characters) / 5
     "voiced",  # the text says who speaks this sentence
     "position",  # where in its passage the sentence starts (0 first, 1 last)

@@ -210,8 +210,10 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
     # the best passages, or one question costs seconds and hundreds of MB under load.
     for hit in hits[:ENGLISH_PASSAGES] if info.english and not asks_outlet(info.text) else hits:
         text = hit.chunk.text
+        # "某某网讯（记者 某某）8月7日，…": the news that follows a dateline is quotable without it.
+        trimmed = sentence_spans(text) if credits_ok else [(a + _dateline(text[a:b]), b) for a, b in sentence_spans(text)]
         sentences = [
-            (a, b) for a, b in sentence_spans(text)
+            (a, b) for a, b in trimmed
             if b - a >= MIN_CHARS
             and (credits_ok if _CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b)
                  or (bool(_ASKS_WHO_IS.search(info.text)) and bool(_INTERVIEW_LINE.match(text[a:b].strip()))))
@@ -228,6 +230,20 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
 
 # A sentence opening with a pointer to its speaker: 他表示, 该负责人说, 她认为 …
 _POINTER_LEAD = re.compile(r"^\s*(?:他|她|其|该负责人|该局负责人|这位负责人)(?:表示|说|认为|指出|介绍|坦言|强调)[,，:：]\s*")
+
+
+# A dateline: the outlet and place, 讯 or …日电, then the credit in brackets or 记者 and a name
+# ("本报讯（记者 张三 通讯员 李四）", "某某网北京8月1日电 (王五)", "某某讯记者赵六发自北京").
+_DATELINE = re.compile(
+    r"^\s*[^，。！？\n]{0,30}?(?:讯|日电)\s*(?:[（(][^（()）]{0,40}[）)]|记者\s*[\u4e00-\u9fff]{2,4}(?:\s*发自[\u4e00-\u9fff]{2,4})?)\s*"
+    r"|^\s*[^，。！？\n]{0,30}?\d{1,2}日电\s+"
+)
+
+
+def _dateline(sentence: str) -> int:
+    """How many characters of a sentence are its dateline (0 when it has none or is nothing else)."""
+    match = _DATELINE.match(sentence)
+    return match.end() if match and len(sentence) - match.end() >= MIN_CHARS else 0
 
 
 def _lead_in(sentence: str) -> int:
@@ -301,6 +317,7 @@ def features(
             "inverse_rank": 1.0 / hit.rank,
             "pair": float(is_pair),
             "garbled": float(garbled(text)),
+            "asks": float(text.rstrip(_CLOSERS).endswith(("？", "?"))),
             "length": length_feature(b - a),
             "voiced": float(bool(name)),
             "position": a / max(1, len(hit.chunk.text)),

@@ -161,6 +161,11 @@ def subwords(term: str) -> tuple[str, ...]:
     return tuple(w for w in dict.fromkeys(_kept(_jieba().cut_for_search(term))) if 2 <= len(w) < len(term))
 
 
+def segments(text: str) -> list[str]:
+    """jieba accurate-mode tokens of text, punctuation and stopwords included: they join back to text."""
+    return list(_jieba().cut(text))
+
+
 def words(text: str) -> list[str]:
     """Content words of text (jieba accurate mode), without punctuation and stopwords."""
     return _kept(_jieba().cut(text))

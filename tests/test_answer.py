@@ -476,3 +476,28 @@ def test_a_question_asking_two_things_gets_a_quote_for_each() -> None:
     ]
     answer = ask("东湖区今年全力争取哪个项目落地？这个项目选址在哪座城市？", hits)
     assert not answer.refused and "光谷科创中心项目落地" in answer.text and "武昌市" in answer.text
+
+
+def test_a_quote_holding_quotation_marks_nests_them_as_single_ones() -> None:
+    hits = [make_hit("东湖区提出“科创优先”战略，打造“双中心”格局。", **LI)]
+    answer = ask("东湖区提出了什么战略？", hits)
+    assert not answer.refused
+    assert "“东湖区提出‘科创优先’战略，打造‘双中心’格局。”[1]" in answer.text
+    assert answer.citations[0].quote == "东湖区提出“科创优先”战略，打造“双中心”格局。"  # the source list keeps it verbatim
+    assert not answer.notices  # the answer splits into claims as one quotation, each cited
+
+
+def test_the_news_after_a_dateline_is_quoted_without_the_dateline() -> None:
+    plain = {"speaker": "", "position": "", "department": ""}
+    hits = [make_hit("东湖网讯（记者 林海） 8月7日，东湖区举办项目签约仪式，现场签约29个项目，总投资164亿元。", **plain)]
+    answer = ask("东湖区的项目签约仪式签了多少个项目？", hits)
+    assert not answer.refused and "29个项目" in answer.text
+    assert answer.citations[0].quote.startswith("8月7日")  # the credit is not quoted as the news
+    # A question about who reported it still sees the dateline.
+    assert "林海" in ask("这篇报道的记者是谁？", hits).text
+
+
+def test_a_question_the_article_asks_is_not_quoted_as_its_answer() -> None:
+    hits = [make_hit("网上说东湖公园建成百年从未积水，这是真的吗？其实东湖公园历史上多次积水，最近一次在1998年。", **LI)]
+    answer = ask("东湖公园建成百年从未积水，这种说法对吗？", hits)
+    assert not answer.refused and "1998年" in answer.text
