@@ -11,7 +11,7 @@ from app.metadata import ROLES
 from app.qtype import QUESTION_WORD, QuestionInfo, fits_type
 from app.schema import Hit
 from app.scorer import SentenceModel
-from app.sentences import Idf, Sentence, Similarity, context, fits, forms, named_groups, score, titled
+from app.sentences import Idf, Sentence, Similarity, fits, forms, named_groups, score, titled
 from app.text import bigrams, sentence_spans, words
 from app.topic import FRAME_WORDS, MARKS, mentions, on_topic, topic_terms
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from app.errors import InputError, SeedsError
-from app.ingest import article_id, decode, html_text, read_article, read_folder
+from app.extract import html_text
+from app.ingest import article_id, decode, read_article, read_folder
 from app.metadata import department_of, parse_byline, parse_date, parse_interviewee, parse_speaker
 from tests.conftest import SEEDS, TINY_ARTICLE
 

@@ -20,7 +20,7 @@ from app.schema import Answer, Citation
 from app.ui import ChatHandlers, example_questions
 from app.briefing import to_text
 from app.conversations import ConversationStore
-from app.ui import PENDING, chat_messages
+from app.ui import PENDING
 from app.ui_render import answer_markdown, markdown_literal, source_cards, status_line
 from tests.conftest import TINY_ARTICLE, make_hit
 
