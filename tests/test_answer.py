@@ -11,7 +11,7 @@ WANG = {"speaker": "王芳", "position": "市商务局局长", "department": "�
 
 
 def ask(question: str, hits, similarity=None):  # type: ignore[no-untyped-def]
-    return compose(question, hits, LocalCorpus([h.chunk.text for h in hits]), similarity)
+    return compose(question, hits, LocalCorpus([f"{h.chunk.header}\n{h.chunk.text}" for h in hits]), similarity)
 
 
 def test_number_question_quotes_the_sentence_with_the_figure_and_names_the_speaker() -> None:
