@@ -76,9 +76,19 @@ def per_subject(question: str) -> list[str]:
 
 def coordinated(question: str) -> list[str]:
     """"A和B各…？" -> ["A…？", "B…？"]; a question without distributed subjects -> [question]."""
+    split = subjects(question)
+    if split is None:
+        return [question]
+    prefix, found, rest = split
+    return [prefix + s + rest for s in found]
+
+
+def subjects(question: str) -> tuple[str, list[str], str] | None:
+    """"发布会上，A和B分别介绍了什么？" -> ("发布会上，", ["A", "B"], "介绍了什么？"): what comes before the
+    subjects, the subjects, and what is asked of each; None when no subjects are distributed."""
     marker = _EACH.search(question)
     if marker is None:
-        return [question]
+        return None
     head, rest = question[: marker.start()], _EACH.sub("", question[marker.end():])
     tokens = segments(head)
     offsets, position = [], 0
@@ -87,23 +97,22 @@ def coordinated(question: str) -> list[str]:
         position += len(token)
     joins = [(offsets[i], offsets[i] + len(t)) for i, t in enumerate(tokens) if t in _AND and 0 < offsets[i] < len(head) - len(t)]
     if not joins:
-        return [question]
+        return None
     # The first subject starts after the clause break before the first conjunction ("…增速，和…").
     before = head[: joins[0][0]].rstrip("，, ")
     breaks = [m.end() for m in _CLAUSE_END.finditer(before)]
     start = breaks[-1] if breaks else 0
-    prefix = head[:start]
     bounds = [start] + [end for _, end in joins]
     ends = [a for a, _ in joins] + [len(head)]
-    subjects = [head[a:b].strip("，, ") for a, b in zip(bounds, ends)]
-    if any(not s for s in subjects):
-        return [question]
+    found = [head[a:b].strip("，, ") for a, b in zip(bounds, ends)]
+    if any(not s for s in found):
+        return None
     # "郑州和成都的GDP分别…": what follows the last subject's 的 belongs to every subject.
-    tail = subjects[-1][subjects[-1].index("的"):] if "的" in subjects[-1] and not any("的" in s for s in subjects[:-1]) else ""
-    subjects = [s + tail for s in subjects[:-1]] + [subjects[-1]]
-    time = _LEADING_TIME.match(subjects[0])
+    tail = found[-1][found[-1].index("的"):] if "的" in found[-1] and not any("的" in s for s in found[:-1]) else ""
+    found = [s + tail for s in found[:-1]] + [found[-1]]
+    time = _LEADING_TIME.match(found[0])
     shared = time.group(0) if time else ""
-    return [prefix + (s if not shared or s.startswith(shared) else shared + s) + rest for s in subjects]
+    return head[:start], [s if not shared or s.startswith(shared) else shared + s for s in found], rest
 
 
 def _asks_at_end(piece: str) -> bool:

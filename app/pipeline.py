@@ -128,11 +128,17 @@ class Pipeline:
         return found is None or bool(found)
 
     def holders(self, question: str) -> list[str]:
-        """The people holding the posts a question names ("宜昌市双拥办主任…是谁"), by name."""
+        """The people holding the posts a question names ("宜昌市双拥办主任…是谁"), by name: one for each
+        post, or none at all when some post has no single holder, so that a question about two posts
+        is never narrowed to the one whose holder is known."""
         names: list[str] = []
         for organisation, title in posts(question):
-            found = post_holders(self._posts(), organisation, title) if organisation else None
-            names += [n for n in found or () if n in self.entities.people]
+            if not organisation:
+                continue
+            found = [n for n in post_holders(self._posts(), organisation, title) or () if n in self.entities.people]
+            if len(found) != 1:
+                return []
+            names += found
         return list(dict.fromkeys(names))
 
     def article_text(self, article_id: str) -> str:
@@ -251,7 +257,7 @@ class Pipeline:
         resolved = resolve(clean_question(question), list(history or []), self.entities, self.idf)
         found = self.entities.find(resolved)
         holders = [] if found["person"] else self.holders(resolved)
-        return f"（{holders[0]}）{resolved}" if len(holders) == 1 else resolved
+        return f"（{'、'.join(holders)}）{resolved}" if holders else resolved
 
     def earlier_turns(self, questions: list[str], deadline: Deadline | None = None) -> list[Turn]:
         """Turns for the earlier questions an API client sends, without answering them again. Each is the

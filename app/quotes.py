@@ -3,16 +3,18 @@ that add to it, or one per person, item or numbered point the question asks abou
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 from app.metadata import ROLES
+from app.parts import MAX_PARTS, subjects
 from app.qtype import QUESTION_WORD, QuestionInfo, fits_type
 from app.schema import Hit
 from app.scorer import SentenceModel
 from app.sentences import Idf, Sentence, Similarity, fits, forms, named_groups, score, titled
-from app.text import bigrams, sentence_spans, words
+from app.text import bigrams, segments, sentence_spans, words
 from app.topic import FRAME_WORDS, MARKS, mentions, on_topic, topic_terms
 
 # English questions are scored by dense similarity between the question and each sentence.
@@ -107,27 +109,28 @@ def summary(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     return sorted((pool[i] for i in chosen), key=lambda s: (s.hit.chunk.article_id, s.hit.chunk.start + s.start))
 
 
-# "新兴产业、传统优势产业、未来产业各有几个": an enumeration in a question that asks about each item.
-_ASKS_EACH = re.compile(r"各|分别")
-_ITEM_SEPARATOR = re.compile(r"、|以及|和|与|及")
-_CLAUSE = re.compile(r"[，,。？?！!；;：:]")
+# "新兴产业、传统优势产业、未来产业各有几个": an enumeration in a question that asks about each item
+# (found by app.parts.subjects).
 _LEAD_IN = re.compile(r"^.*[的说在对把将从给向]")  # "工信局负责人说的新兴产业" -> 新兴产业
-_TAIL = re.compile(r"(?:各|分别|都|的|是|有|要).*$")  # "未来产业各有几个" -> 未来产业
-MAX_PARTS = 4
+ITEM_SHARE = 0.5  # share of an item's words a quote names for it to be about the item
 
 
 def parts(info: QuestionInfo) -> list[list[str]]:
-    """The content words of each item a question enumerates and asks about one by one ("A、B和C各…");
-    [] when it asks about one thing."""
-    if not _ASKS_EACH.search(info.text):
-        return []
-    for clause in _CLAUSE.split(info.text):
-        items = _ITEM_SEPARATOR.split(clause)
-        if len(items) < 2 or not _ASKS_EACH.search(clause):
+    """The content words of each item a question enumerates and asks about one by one ("A、B和C各…"),
+    without the words all items share; [] when it asks about one thing."""
+    for sentence in re.split(r"(?<=[？?；;])", info.text):
+        split = subjects(sentence)
+        if split is None:
             continue
-        items[0] = _LEAD_IN.sub("", items[0])
-        items[-1] = _TAIL.sub("", items[-1])
+        items = split[1]
+        # Words every item ends with ("…投资的目标") are said of each, not part of what tells them apart.
+        tokens = [segments(item)[::-1] for item in items]
+        common = len(os.path.commonprefix(tokens))
+        items = ["".join(t[common:][::-1]) or item for t, item in zip(tokens, items)]
+        items[0] = _LEAD_IN.sub("", items[0]) or items[0]
         found = [[w for w in words(item) if len(w) >= 2 and w not in FRAME_WORDS and not QUESTION_WORD.search(w)] for item in items]
+        shared = set.intersection(*(set(f) for f in found))
+        found = [[w for w in f if w not in shared] for f in found]
         if all(found) and len(found) <= MAX_PARTS:
             return found
     return []
@@ -161,9 +164,11 @@ def _figure_of(info: QuestionInfo, sentence: Sentence, item: list[str]) -> bool:
 
 
 def _holds(sentence: Sentence, item: list[str]) -> bool:
-    """Whether a quote (with its speaker's post) mentions every word of an item."""
+    """Whether a quote (with its speaker's post) is about an item: names its first word (what the item
+    is, "东湖区" of "东湖区投资增速") and at least ITEM_SHARE of its words."""
     text = MARKS.sub("", f"{sentence.text}{sentence.where}".lower())
-    return all(any(form.lower() in text for form in forms(word)) for word in item)
+    named = [any(form.lower() in text for form in forms(word)) for word in item]
+    return named[0] and sum(named) >= ITEM_SHARE * len(item)
 
 
 # "几位受访者都谈到了街区建设，分别怎么说" asks for what each speaker who mentions a topic said.
