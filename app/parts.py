@@ -125,7 +125,7 @@ def _asks_at_end(piece: str) -> bool:
 def asking_phrases(question: str) -> list[str]:
     """"…安排在什么时间、什么地点？" -> ["…安排在什么时间？", "什么地点？"]: split at 、 or a comma only where
     the text on both sides asks something; text that asks nothing stays with what follows it."""
-    end = question[-1] if question[-1:] in "？?" else ""
+    end = question[-1] if question and question[-1] in "？?" else ""
     body = question[: len(question) - len(end)]
     pieces = re.split(r"(?<=[、，,])", body)
     raw: list[str] = []

@@ -45,3 +45,9 @@ def test_words_that_only_look_like_coordination_are_left_alone() -> None:
 
 def test_per_subject_reads_every_sentence() -> None:
     assert per_subject("青山县和绿水县各办了什么节？青山县那个办了多少年？") == ["青山县办了什么节？", "绿水县办了什么节？"]
+
+
+def test_empty_and_punctuation_only_questions_are_returned_as_they_are() -> None:
+    for question in ("", "？", "  ", "，？", "、", "各", "和各"):
+        assert sub_questions(question) == [question]
+        assert per_subject(question) == []
