@@ -55,7 +55,12 @@ _ORG_AFTER_TITLE = re.compile(r"[会团处局厅部组室队所院办]")
 # Characters of an organisation or position before a title: Chinese, digits, Latin letters, 、 and brackets.
 _POSITION_CHAR = re.compile(r"[\u4e00-\u9fff0-9A-Za-z、（）()·]")
 # Words that end the text before a position rather than belong to it.
-_POSITION_CUT = re.compile(r".*(?:访|问|在|据|由|向|对|请|邀请|会上|表示|介绍|认为|说|据悉|期间|其中|以及|日电|记者|专访|活动|会议|仪式|上|时|是|和|与)")
+# 和 / 与 join two people ("市长张三和副市长"), except inside an organisation's name (工业和信息化局,
+# 住房和城乡建设局, 文化广电和旅游厅), where what follows them ends in an organisation word.
+_POSITION_CUT = re.compile(
+    r".*(?:访|问|在|据|由|向|对|请|邀请|会上|表示|介绍|认为|说|据悉|期间|其中|以及|日电|记者|专访|活动|会议|仪式|上|时|是"
+    r"|(?:和|与)(?![\u4e00-\u9fff]{1,8}?(?:局|厅|委员会|部|办公室|中心|院|署|总局)))"
+)
 _POINTER = re.compile(r"^\s*(?:他|她|其|该负责人|这位负责人|该局负责人|上述负责人|这位[\u4e00-\u9fff]{1,4})(?:还|也|同时|进一步|最后)?(?:" + _SPEECH_ALT + r")")
 _ANSWER_MARK = re.compile(r"^\s*(?:答|A)\s*[：:]")
 _QUESTION_MARK = re.compile(r"^\s*(?:问|记者|Q)\s*[：:]")

@@ -64,3 +64,11 @@ def test_an_article_date_line_in_iso_form_is_its_date() -> None:
     article = _article("2023-07-18\n\n某市召开新闻发布会，介绍养老服务情况。")
     assert article.date == "2023-07-18"
     assert article.title.startswith("某市召开新闻发布会")
+
+
+def test_an_organisation_named_with_he_keeps_its_whole_name_in_the_position() -> None:
+    people = find_people("东湖区工业和信息化局副局长周立说，签约项目技术含量高。省住房和城乡建设厅厅长王海表示，将加快改造。")
+    assert people["周立"].position == "东湖区工业和信息化局副局长"
+    assert people["王海"].position == "省住房和城乡建设厅厅长"
+    # 和 between two people still separates them.
+    assert find_people("会上，市长张海和副市长李明表示，要抓好落实。")["李明"].position == "副市长"
