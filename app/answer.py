@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from app.parts import sub_questions
+from app.parts import per_subject, sub_questions
 from app.qtype import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
 from app.quotes import MIN_SIMILARITY_EN, choose
 from app.schema import Answer, Citation, Hit
 from app.scorer import SentenceModel
-from app.sentences import Sentence, Similarity, asks_outlet, context, fits, forms, is_credit_line
+from app.sentences import Sentence, Similarity, asks_outlet, context, fits, forms, is_credit_line, named_groups
 from app.text import sentence_spans
 from app.topic import on_topic
 
@@ -170,14 +170,18 @@ def compose(
     chosen: list[Sentence] = []
     unanswered: list[str] = []
     absent_first: list[str] = []
-    for index, part in enumerate(sub_questions(question)):
+    # "A和B各…" is asked of A and of B, each part answered or named as unanswered; only a question
+    # naming people or departments keeps to one part, as their own passages answer for each of them.
+    parts = sub_questions(question, distribute=len(named_groups(question, hits)) < 2)
+    distributed = len(parts) > 1 and len(per_subject(question)) > 1
+    for index, part in enumerate(parts):
         part_info = info if part == question else _analysed(part, corpus, analogous)
         absent = missing(part_info, corpus)
         # A later part is answered by something the earlier parts did not already quote.
         said = (*avoid, *(s.text for s in chosen)) if index else avoid
         picks = [] if absent else choose(part_info, hits, corpus.idf, similarity, said, strict or index > 0, model)
         if not supported(part_info, picks, hits, corpus):
-            if index == 0:
+            if index == 0 and not distributed:
                 absent_first = absent
                 break
             unanswered.append(part.split("）", 1)[-1])

@@ -39,14 +39,19 @@ _CLAUSE_END = re.compile(r"[，,；;：:。]")
 _LEADING_TIME = re.compile(r"^(?:\d{4}年)?(?:\d{1,2}月(?:份|底|初|中旬|上旬|下旬)?|今年|去年|上半年|下半年)")
 
 
-def sub_questions(question: str) -> list[str]:
-    """The questions a question asks, in its order; a question asking one thing is returned whole."""
+def sub_questions(question: str, distribute: bool = False) -> list[str]:
+    """The questions a question asks, in its order; a question asking one thing is returned whole.
+    With `distribute`, a sentence asking the same of several subjects ("A和B各…") is asked of each."""
     sentences = [p.strip() for p in _PART_END.split(question) if p.strip()]
     asking_sentences = [p for p in sentences if _ASKING.search(p)]
     if len(sentences) < 2 or len(asking_sentences) < 2:
         sentences = [question.strip()]
     parts: list[str] = []
     for number, sentence in enumerate(sentences):
+        each = coordinated(sentence) if distribute else [sentence]
+        if len(each) > 1:
+            parts += each  # each names its subject: whole as it is
+            continue
         phrases = asking_phrases(sentence)
         for index, phrase in enumerate(phrases):
             # A later phrase leaves out what its sentence's first phrase names; a later sentence

@@ -257,6 +257,8 @@ class Pipeline:
         resolved = resolve(clean_question(question), list(history or []), self.entities, self.idf)
         found = self.entities.find(resolved)
         holders = [] if found["person"] else self.holders(resolved)
+        if len(holders) < len(per_subject(resolved)):
+            holders = []  # "A和B分别…" where only A's post has a known holder: not narrowed to A
         return f"（{'、'.join(holders)}）{resolved}" if holders else resolved
 
     def earlier_turns(self, questions: list[str], deadline: Deadline | None = None) -> list[Turn]:

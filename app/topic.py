@@ -18,13 +18,20 @@ FRAME_WORDS = frozenset(
 )
 
 
+# A long title with a comma or full stop is a lead sentence, not a headline.
+_PROSE = re.compile(r"^(?=.{25,}).*[，。]")
+
+
 def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     """Whether a sentence gives a figure about what the question is about (beyond who is asked and
     the question's frame words) and of what it measures."""
     if info.english:
         return True  # English terms cannot be looked up in Chinese text; similarity decides instead
     chunk = sentence.hit.chunk
-    topic = topic_terms(info, f"{context(sentence.hit)} {chunk.section_title} {chunk.article_title}")
+    # A title that is prose (the lead sentence standing in for an article without a headline) is
+    # what the article says, not who is asked: its words stay in the topic.
+    titles = " ".join(t for t in dict.fromkeys((chunk.section_title, chunk.article_title)) if not _PROSE.search(t))
+    topic = topic_terms(info, f"{context(sentence.hit)} {titles}")
     if not topic:
         return True
     # Words found in a large share of the passages (郑州, in this coverage) say little about what a

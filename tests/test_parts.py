@@ -51,3 +51,44 @@ def test_empty_and_punctuation_only_questions_are_returned_as_they_are() -> None
     for question in ("", "？", "  ", "，？", "、", "各", "和各"):
         assert sub_questions(question) == [question]
         assert per_subject(question) == []
+
+
+ARTICLE_A = """2024-08-10
+
+东湖网讯（记者 林海） 8月7日，东湖区举办都市工业项目签约仪式，现场签约29个项目，总投资164亿元。东湖区工业和信息化局副局长周立说，此次签约项目技术含量高、带动能力强。东湖区还设立规模3亿元的天使基金。
+"""
+ARTICLE_B = """2024-08-18
+
+8月16日下午，西山区举行夏季企业分享会暨固投项目集中签约活动，53个项目集中签约，投资总额达204.75亿元。西山区区长韩梅表示，西山区上半年招商促投成效显著，新增企业2.1万户。会上，西山区投资环境评估报告正式发布。
+"""
+ARTICLE_C = """2024-07-21
+
+青山航空展新闻发布会21日在北京举行。谈及空中表演，空军新闻发言人谢鹏介绍说，活动期间，3支飞行表演队将炫舞蓝天。青山市委常委、常务副市长马延峰表示，青山市将于7月24日至26日晚连续举办无人机集群表演。发布会还介绍了航空展的交通安排。
+"""
+
+
+def _pipeline(tmp_path):  # type: ignore[no-untyped-def]
+    from app.config import Settings
+    from app.pipeline import load_pipeline
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, text in (("a.txt", ARTICLE_A), ("b.txt", ARTICLE_B), ("c.txt", ARTICLE_C)):
+        (folder / name).write_text(text, encoding="utf-8")
+    settings = Settings(seeds_dir=folder, index_dir=tmp_path / "index", embed_model="hash:256", cache_dir=tmp_path / "cache")
+    return load_pipeline(settings)
+
+
+def test_each_side_of_a_distributed_question_is_retrieved_and_quoted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pipeline = _pipeline(tmp_path)
+    answer = pipeline.ask("8月东湖区和西山区各办了一场项目签约，各签了多少个项目？", k=1)
+    assert not answer.refused
+    assert "29个项目" in answer.text and "53个项目" in answer.text
+    assert not answer.citations[0].quote.startswith("东湖网讯")  # the dateline is not quoted as the news
+
+
+def test_two_posts_asked_about_together_are_both_answered(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pipeline = _pipeline(tmp_path)
+    answer = pipeline.ask("青山航空展发布会上，空军新闻发言人和青山市常务副市长分别介绍了哪些表演？")
+    assert not answer.refused and answer.resolved_question is None  # not narrowed to one of the two
+    assert "飞行表演队" in answer.text and "无人机集群表演" in answer.text
