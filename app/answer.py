@@ -177,9 +177,11 @@ def compose(
     for index, part in enumerate(parts):
         part_info = info if part == question else _analysed(part, corpus, analogous)
         absent = missing(part_info, corpus)
-        # A later part is answered by something the earlier parts did not already quote.
-        said = (*avoid, *(s.text for s in chosen)) if index else avoid
-        picks = [] if absent else choose(part_info, hits, corpus.idf, similarity, said, strict or index > 0, model)
+        # A later part is answered by something the earlier parts did not already quote, unless it asks
+        # the same of another subject: one sentence often names both ("统筹:甲 美编:乙").
+        later = index > 0 and not distributed
+        said = (*avoid, *(s.text for s in chosen)) if later else avoid
+        picks = [] if absent else choose(part_info, hits, corpus.idf, similarity, said, strict or later, model)
         if not supported(part_info, picks, hits, corpus):
             if index == 0 and not distributed:
                 absent_first = absent

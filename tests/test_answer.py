@@ -502,3 +502,14 @@ def test_a_question_the_article_asks_is_not_quoted_as_its_answer() -> None:
     hits = [make_hit("网上说东湖公园建成百年从未积水，这是真的吗？其实东湖公园历史上多次积水，最近一次在1998年。", **LI)]
     answer = ask("东湖公园建成百年从未积水，这种说法对吗？", hits)
     assert not answer.refused and "1998年" in answer.text
+
+
+def test_one_sentence_answering_each_subject_is_quoted_once() -> None:
+    plain = {"speaker": "", "position": "", "department": ""}
+    hits = [
+        make_hit("2024年3月8日 星期五 统筹:孙文 美编:王燕 校对:李丽", **plain),
+        make_hit("市文旅局将高标准规划建设文旅休闲街区。", rank=2, **LI),
+    ]
+    answer = ask("这一版的统筹和美编分别是谁？", hits)
+    assert not answer.refused and "孙文" in answer.text and "王燕" in answer.text
+    assert len(answer.citations) == 1  # nothing else is added for the second subject
