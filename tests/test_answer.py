@@ -513,3 +513,10 @@ def test_one_sentence_answering_each_subject_is_quoted_once() -> None:
     answer = ask("这一版的统筹和美编分别是谁？", hits)
     assert not answer.refused and "孙文" in answer.text and "王燕" in answer.text
     assert len(answer.citations) == 1  # nothing else is added for the second subject
+
+
+def test_a_quotation_in_straight_quotes_is_shown_in_one_pair_of_chinese_quotes() -> None:
+    hits = [make_hit('"这次考察调研,和很多企业家进行了交流。"', **LI)]
+    answer = ask("李明说这次考察和谁交流了？", hits)
+    assert "“这次考察调研,和很多企业家进行了交流。”[1]" in answer.text and '"' not in answer.text
+    assert answer.citations[0].quote == '"这次考察调研,和很多企业家进行了交流。"'  # verbatim in the sources
