@@ -227,13 +227,7 @@ class Pipeline:
         if not named:
             wanted = [replace(filters, article_ids=(hits[0].chunk.article_id,))]
         per = PER_SUMMARY if summary else PER_COMPARED
-        found = [h for narrowed in wanted for h in self.retrieve(question, k=per, mode=mode, filters=narrowed)]
-        if summary and named and found:
-            # A report goes on with what someone said after naming them once ("彭和良介绍，…"): the
-            # passages of their article that name nobody else are theirs too.
-            article = replace(filters, article_ids=(found[0].chunk.article_id,))
-            found += [h for h in self.retrieve(question, k=per, mode=mode, filters=article) if set(h.chunk.names) <= {named[0]}]
-        return self._add(hits, found)
+        return self._add(hits, [h for narrowed in wanted for h in self.retrieve(question, k=per, mode=mode, filters=narrowed)])
 
     @staticmethod
     def _add(hits: list[Hit], more: list[Hit]) -> list[Hit]:

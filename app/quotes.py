@@ -84,11 +84,7 @@ def summary(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     if names:
         # Their passages: what follows "X介绍，" in a press report is X's account even where no
         # sentence repeats who speaks; sentences another speaker is said to say are left out.
-        articles = {s.hit.chunk.article_id for s in singles if names[0] in s.hit.chunk.names}
-        pool = [
-            s for s in singles if s.speaker in ("", names[0])
-            and (names[0] in s.hit.chunk.names or s.hit.chunk.article_id in articles and not s.hit.chunk.names)
-        ]
+        pool = [s for s in singles if names[0] in s.hit.chunk.names and s.speaker in ("", names[0])]
     else:
         article = ranked[0].hit.chunk.article_id
         pool = [s for s in singles if s.hit.chunk.article_id == article]
@@ -105,14 +101,10 @@ def summary(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     top = max(s.score for s in pool) or 1.0
     value = [0.5 * s.score / top + 0.5 * c for s, c in zip(pool, centrality)]
     chosen: list[int] = []
-    # One point from each passage first (a statement moves to a new point with a new paragraph),
-    # then the next best of any passage.
-    order = sorted(range(len(pool)), key=lambda i: -value[i])
-    firsts = list({pool[i].hit.chunk.id: i for i in reversed(order)}.values())
-    for i in sorted(firsts, key=lambda i: -value[i]) + order:
+    for i in sorted(range(len(pool)), key=lambda i: -value[i]):
         if len(chosen) >= MAX_POINTS_SUMMARY:
             break
-        if i not in chosen and all(similarity(i, j) < SUMMARY_OVERLAP for j in chosen):
+        if all(similarity(i, j) < SUMMARY_OVERLAP for j in chosen):
             chosen.append(i)
     return sorted((pool[i] for i in chosen), key=lambda s: (s.hit.chunk.article_id, s.hit.chunk.start + s.start))
 
