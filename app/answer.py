@@ -19,7 +19,7 @@ from app.qtype import QuestionInfo, analyse, asked_count, fits_type, items_liste
 from app.quotes import MIN_SIMILARITY_EN, choose
 from app.schema import Answer, Citation, Hit
 from app.scorer import SentenceModel
-from app.sentences import Sentence, Similarity, asks_outlet, context, fits, forms, is_credit_line, named_groups
+from app.sentences import Sentence, Similarity, asks_outlet, context, fits, forms, is_credit_line, named_groups, with_antecedent
 from app.text import sentence_spans
 from app.topic import on_topic
 
@@ -191,6 +191,7 @@ def compose(
         chosen += [s for s in picks if all(not _same_span(s, c) for c in chosen)]
     if not chosen:
         return refusal(question, info, hits, topic="、".join(absent_first) or None)
+    chosen = _distinct([with_antecedent(s) for s in chosen])
     citations, lines = [], []
     for n, sentence in enumerate(chosen, start=1):
         citations.append(Citation(n, sentence.hit.chunk, sentence.text, sentence.start, sentence.end))
@@ -209,6 +210,26 @@ def _analysed(question: str, corpus: Corpus, analogous: bool) -> QuestionInfo:
         # may measure something else: what the earlier question measured is not pinned down.
         info = replace(info, measure=())
     return info
+
+
+def _distinct(chosen: list[Sentence]) -> list[Sentence]:
+    """The quotes in order, without any that another one holds (a quote extended to the sentence
+    before it may now hold a quote chosen on its own)."""
+    kept: list[Sentence] = []
+    for sentence in chosen:
+        if any(_holds_span(k, sentence) for k in kept):
+            continue
+        inside = [i for i, k in enumerate(kept) if _holds_span(sentence, k)]
+        if inside:
+            kept[inside[0]] = sentence
+            kept = [k for i, k in enumerate(kept) if i not in inside[1:]]
+        else:
+            kept.append(sentence)
+    return kept
+
+
+def _holds_span(outer: Sentence, inner: Sentence) -> bool:
+    return outer.hit.chunk.id == inner.hit.chunk.id and outer.start <= inner.start and inner.end <= outer.end
 
 
 def _same_span(a: Sentence, b: Sentence) -> bool:

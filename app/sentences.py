@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -139,6 +139,31 @@ def context(hit: Hit, start: int | None = None, end: int | None = None) -> str:
         return f"{position}{name} {chunk.department if name == chunk.speaker else ''}".strip()
     others = " ".join(dict.fromkeys(f"{p}{n}" for _, _, n, p in chunk.voices))
     return f"{chunk.position}{chunk.speaker} {chunk.department} {others}".strip()
+
+
+# A sentence that opens by pointing back ("本次活动计划于…", "该项目…", "此次会议…") is about what the
+# sentence before it names.
+_POINTS_BACK = re.compile(r"^\s*(?:本次|此次|这次|该|此|这一|上述|这些|此前|本届|这个)")
+
+
+def antecedent(hit: Hit, start: int, text: str) -> str:
+    """The sentence before one that points back to it, counted as its context; "" otherwise."""
+    if not _POINTS_BACK.match(text):
+        return ""
+    before = sentence_spans(hit.chunk.text, 0, start)
+    return hit.chunk.text[before[-1][0] : before[-1][1]] if before else hit.chunk.article_title
+
+
+def with_antecedent(sentence: Sentence) -> Sentence:
+    """A quote that points back ("本次活动…"), extended to the sentence it points to when that is in the
+    same paragraph, so the quote says what it is about."""
+    text = sentence.hit.chunk.text
+    if not _POINTS_BACK.match(sentence.text):
+        return sentence
+    before = sentence_spans(text, 0, sentence.start)
+    if not before or "\n" in text[before[-1][0] : sentence.start] or sentence.end - before[-1][0] > PAIR_MAX_CHARS:
+        return sentence
+    return replace(sentence, start=before[-1][0])
 
 
 def dated(hit: Hit) -> str:
@@ -298,7 +323,10 @@ def features(
     if info.english and similarity is not None:
         supports = [float(s) for s in similarity(info.text, texts)]
     else:
-        supports = [coverage(info, text, f"{context(hit, a, b)} {dated(hit)}", idf) for (hit, a, b), text in zip(spans, texts)]
+        supports = [
+            coverage(info, text, f"{context(hit, a, b)} {dated(hit)} {antecedent(hit, a, text)}", idf)
+            for (hit, a, b), text in zip(spans, texts)
+        ]
     singles = {(hit.chunk.id, a) for hit, a, b in spans}
     places = english_places(info.text) if info.english else ()
     asked = " " + re.sub(r"[^a-z]+", " ", info.text.lower()) + " "

@@ -520,3 +520,16 @@ def test_a_quotation_in_straight_quotes_is_shown_in_one_pair_of_chinese_quotes()
     answer = ask("李明说这次考察和谁交流了？", hits)
     assert "“这次考察调研,和很多企业家进行了交流。”[1]" in answer.text and '"' not in answer.text
     assert answer.citations[0].quote == '"这次考察调研,和很多企业家进行了交流。"'  # verbatim in the sources
+
+
+def test_a_sentence_pointing_back_is_about_what_the_sentence_before_names() -> None:
+    plain = {"speaker": "", "position": "", "department": ""}
+    hits = [make_hit(
+        "2024年东湖航空开放活动暨东湖航空展新闻发布会21日在北京举行。本次活动计划于7月26日至30日在东湖机场举行。"
+        "去年东湖航空开放活动暨东湖航空展期间，三机同框照发布，引起热议。在本届东湖航空开放活动上，三机同框将从照片变为现实。",
+        **plain,
+    )]
+    answer = ask("2024年东湖航空开放活动暨东湖航空展安排在什么时间、什么地点？", hits)
+    assert not answer.refused and "7月26日至30日在东湖机场" in answer.text
+    # The quote starts with what "本次活动" points back to, so it reads on its own in a briefing.
+    assert answer.citations[0].quote.startswith("2024年东湖航空开放活动") and "本次活动" in answer.citations[0].quote
