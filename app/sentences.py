@@ -158,8 +158,8 @@ def with_antecedent(sentence: Sentence) -> Sentence:
     """A quote that points back ("本次活动…"), extended to the sentence it points to when that is in the
     same paragraph, so the quote says what it is about."""
     text = sentence.hit.chunk.text
-    if not _POINTS_BACK.match(sentence.text):
-        return sentence
+    if not _POINTS_BACK.match(sentence.text) or len(sentence_spans(sentence.text)) > 1:
+        return sentence  # a pair already says more than the one sentence
     before = sentence_spans(text, 0, sentence.start)
     if not before or "\n" in text[before[-1][0] : sentence.start] or sentence.end - before[-1][0] > PAIR_MAX_CHARS:
         return sentence
