@@ -42,6 +42,7 @@ _PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}(?:省|自治区)$")
 _FIGURE = re.compile(r"\d|^第[一二三四五六七八九十百]+[条款项章节篇版期部]")
 _ORGANISATION = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|办|厅|部|公司|集团|大学|银行)$")
 QUESTION_WORD = re.compile(r"几|多少|哪|什么|何")
+_LEVEL_OFFICE = re.compile(r"(?:省|市|区|县)[\u4e00-\u9fff]{2,8}?(?:局|厅|委员会|办公室)")
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,9 @@ def specifics(question: str, tags: list[tuple[str, str]] | None = None) -> tuple
         organisation = len(word) >= 3 and _ORGANISATION.match(word)  # 主办, 举办 are verbs, not 办 offices
         if flag in _SPECIFIC_TAGS or place or figure or organisation:
             found.append(word)
+    # An office named after its level ("市测试局") is one name even where jieba splits it into
+    # 市 / 测试 / 局 and finds no organisation in it.
+    found += [m.group(0) for m in _LEVEL_OFFICE.finditer(question) if not any(m.group(0) in f or f in m.group(0) for f in found)]
     return tuple(dict.fromkeys(found))
 
 

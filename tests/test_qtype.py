@@ -131,3 +131,10 @@ def test_a_figure_for_another_month_does_not_answer() -> None:
     hit = make_hit(text)
     assert compose("该中心8月份的货量环比增长了多少？", [hit], LocalCorpus([text])).refused
     assert not compose("该中心7月份的货量环比增长了多少？", [hit], LocalCorpus([text])).refused
+
+
+def test_an_office_named_after_its_level_is_one_name_even_where_jieba_splits_it() -> None:
+    from app.qtype import specifics
+
+    assert "市测试局" in specifics("市测试局负责人说了什么？")
+    assert specifics("市工信局党组书记说了什么？") == ("工信局",)  # jieba's own word is kept, not doubled

@@ -153,3 +153,10 @@ def test_which_newspaper_finds_the_byline_of_the_retrieved_article(hash_settings
 
     answer = load_pipeline(hash_settings).ask("王智明的采访发表在哪份报纸上？")
     assert not answer.refused and "郑州晚报" in answer.text
+
+
+def test_an_office_the_articles_never_name_is_refused(hash_settings) -> None:  # type: ignore[no-untyped-def]
+    from app.pipeline import load_pipeline
+
+    answer = load_pipeline(hash_settings).ask("市测试局负责人说了什么？")
+    assert answer.refused and "市测试局" in answer.text.splitlines()[0]
