@@ -251,10 +251,10 @@ def _attributed(sentence: Sentence, n: int, english: bool, first: bool, identity
         named = False
     if is_credit_line(quote):
         who = ""  # a byline is the newspaper's, not something the interviewee said
-    # Quotation marks inside a quotation become single ones (“…‘…’…”), as Chinese typesetting
-    # nests them, so the quote still reads, and splits into claims, as one quotation.
     if len(quote) > 2 and quote[0] == quote[-1] == '"' and quote.count('"') == 2:
         quote = quote[1:-1]  # OCR's straight quotes around a whole quotation: shown as one “…”
+    # Quotation marks inside a quotation become single ones (“…‘…’…”), as Chinese typesetting
+    # nests them, so the quote still reads, and splits into claims, as one quotation.
     quoted = quote if _wrapped(quote) else "“" + quote.replace("“", "‘").replace("”", "’") + "”"
     if english:
         lead = f"{who} said" if who and not named else ("The article reports" if first else "It adds")
