@@ -74,17 +74,28 @@ def list_sources(folder: Path) -> list[Path]:
     return files
 
 
+def read_or_skip(path: Path) -> Article | Skipped:
+    """The article in a file, or why it is skipped. A problem of the file itself (InputError: empty,
+    too large, undecodable, a damaged .docx; OSError: unreadable, gone) is logged and skipped, so one
+    bad file never stops the others; any other error is a bug in reading and propagates."""
+    try:
+        return read_article(path)
+    except (InputError, OSError) as exc:
+        message = exc.message if isinstance(exc, InputError) else f"cannot read {path.name} ({type(exc).__name__}: {exc})"
+        log.warning("skipped %s: %s", path.name, message)
+        return Skipped(path.name, message)
+
+
 def read_folder(folder: Path) -> tuple[list[Article], list[Skipped]]:
     """Read every supported file; a bad file is skipped with a warning, never fatal."""
     articles: list[Article] = []
     sources, skipped = scan_sources(folder)
     for path in sources:
-        try:
-            articles.append(read_article(path))
-        except Exception as exc:  # one bad file must not stop the others
-            message = exc.message if isinstance(exc, InputError) else f"cannot read {path.name} ({type(exc).__name__}: {exc})"
-            log.warning("skipped %s: %s", path.name, message)
-            skipped.append(Skipped(path.name, message))
+        read = read_or_skip(path)
+        if isinstance(read, Skipped):
+            skipped.append(read)
+        else:
+            articles.append(read)
     if not articles:
         raise SeedsError(f"no readable article in {folder}", "check the warnings above; files must be UTF-8 or GBK text, HTML or .docx")
     return articles, skipped

@@ -21,7 +21,7 @@ import numpy as np
 from app.chunking import ChunkSettings, chunk_article
 from app.embed import Embedder
 from app.errors import SeedsError
-from app.ingest import list_sources, read_article
+from app.ingest import Skipped, list_sources, read_or_skip
 from app.milvus_base import (
     FORMAT_VERSION, MAX_BODY, alias_name, connect, create_meta, create_passages, is_lite, live_collection, meta_row, milvus_uri,
     point_alias, quoted,
@@ -108,14 +108,9 @@ def write_terms(client: Any, meta: str, changes: Counter[str], known: dict[str, 
 
 
 def _prepare(path: Path, settings: ChunkSettings, report: BuildReport) -> tuple[dict[str, Any], list[Chunk], list[list[str]]] | None:
-    try:
-        article = read_article(path)
-    except Exception as exc:  # one bad file must not stop the build of the others
-        message = getattr(exc, "message", str(exc))
-        log.warning("skipped %s: %s", path.name, message)
-        from app.ingest import Skipped
-
-        report.skipped.append(Skipped(path.name, message))
+    article = read_or_skip(path)
+    if isinstance(article, Skipped):
+        report.skipped.append(article)
         return None
     chunks = chunk_article(article, settings)
     add_words([c.speaker for c in chunks])

@@ -25,7 +25,7 @@ import numpy as np
 from app.chunking import ChunkSettings, chunk_article, split_sections
 from app.embed import Embedder
 from app.errors import BiaoganError, IndexCorrupt, IndexFormatChanged, IndexMissing, IndexOutdated, SeedsError
-from app.ingest import Skipped, read_article, scan_sources
+from app.ingest import Skipped, read_or_skip, scan_sources
 from app.lexical import LexicalIndex
 from app.speakers import find_people
 from app.schema import Article, Chunk
@@ -206,12 +206,9 @@ def _collect(
             entries.append(reused)
             report.unchanged.append(path.name)
             continue
-        try:
-            article = read_article(path)
-        except Exception as exc:  # one bad file must not stop the build of the others
-            message = getattr(exc, "message", str(exc))
-            log.warning("skipped %s: %s", path.name, message)
-            report.skipped.append(Skipped(path.name, message))
+        article = read_or_skip(path)
+        if isinstance(article, Skipped):
+            report.skipped.append(article)
             continue
         (report.changed if old else report.added).append(path.name)
         chunks = chunk_article(article, settings)

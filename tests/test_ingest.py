@@ -111,3 +111,18 @@ def test_parses_who_opens_a_paragraph() -> None:
     assert person and person.name == "张智群" and person.position == "河南云拓智能科技有限公司市场总监"
     assert parse_speaker("该负责人表示,围绕构建现代产业体系。") is None
     assert parse_speaker("我市广大党员干部表示,从报道中看到了先进城市的标杆经验。") is None
+
+
+def test_a_bad_file_is_skipped_but_a_bug_in_reading_is_not_hidden(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import app.ingest as ingest
+    from app.errors import InputError
+
+    path = tmp_path / "a.txt"
+    path.write_text("正文", encoding="utf-8")
+    for error in (InputError("a.txt is empty or holds no text"), PermissionError("denied")):
+        monkeypatch.setattr(ingest, "read_article", lambda p, error=error: (_ for _ in ()).throw(error))
+        skipped = ingest.read_or_skip(path)
+        assert isinstance(skipped, ingest.Skipped) and skipped.source == "a.txt"
+    monkeypatch.setattr(ingest, "read_article", lambda p: (_ for _ in ()).throw(KeyError("a bug")))
+    with pytest.raises(KeyError):
+        ingest.read_or_skip(path)
