@@ -10,13 +10,12 @@ from typing import Any
 from tqdm import tqdm
 
 from app.evaluate import (
-    RECALL_AT, EvidenceLocator, Question, answer_row, fact_present, percentile, retrieval_metrics, run_retrieval, summarise_answers,
+    RETRIEVAL_COLUMNS, EvidenceLocator, Question, answer_row, fact_present, percentile, retrieval_metrics, run_retrieval, summarise_answers,
 )
 from app.schema import Article
 
 log = logging.getLogger(__name__)
 
-RETRIEVAL_COLUMNS = [f"recall@{n}" for n in RECALL_AT] + ["hit@1", "hit@5", "mrr@10", "ndcg@10"]
 
 
 def _strip(summary: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from app.schema import Chunk
 
 RETRIEVAL_KINDS_EXCLUDED = ("unanswerable", "followup")
 RECALL_AT = (1, 3, 5, 10)
+RETRIEVAL_COLUMNS = [f"recall@{n}" for n in RECALL_AT] + ["hit@1", "hit@5", "mrr@10", "ndcg@10"]
 # A passage holds a quote when it contains at least this share of it (quotes may straddle a boundary).
 OVERLAP = 0.5
 

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.evaluate import RECALL_AT
+from app.evaluate import RECALL_AT, RETRIEVAL_COLUMNS
 
 ANSWER_COLUMNS = ("accuracy", "citation_validity", "citation_precision", "refusal_recall", "refusal_precision", "false_refusals", "p50_ms", "p95_ms")
-RETRIEVAL_COLUMNS = [f"recall@{n}" for n in RECALL_AT] + ["hit@1", "hit@5", "mrr@10", "ndcg@10"]
 
 
 def _fmt(value: Any) -> str:
