@@ -108,8 +108,12 @@ class Pipeline:
 
     def idf(self, term: str) -> float:
         """BM25 idf of a term in the index; a term the corpus never uses counts as rarest."""
-        df, n = self.index.doc_freq(term), self.index.n_docs
+        df, n = self._doc_freq(term), self.index.n_docs
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def _doc_freq(self, term: str) -> int:
+        """Passages holding a term, looked up as BM25 stores terms (lower-cased: GDP as gdp)."""
+        return self.index.doc_freq(term.lower())
 
     def _posts(self) -> list[tuple[str, str]]:
         """(name, position) of everyone the articles quote or introduce with a title, once."""
@@ -156,7 +160,7 @@ class Pipeline:
 
     def common(self, term: str) -> bool:
         """Whether a term is in a large share of the passages (see app.answer.is_common)."""
-        return is_common(self.index.doc_freq(term.lower()), self.index.n_docs)
+        return is_common(self._doc_freq(term), self.index.n_docs)
 
     def has(self, term: str) -> bool:
         """Whether the corpus mentions a term: as a word, or (for Chinese) most of its character pairs."""

@@ -160,3 +160,11 @@ def test_an_office_the_articles_never_name_is_refused(hash_settings) -> None:  #
 
     answer = load_pipeline(hash_settings).ask("市测试局负责人说了什么？")
     assert answer.refused and "市测试局" in answer.text.splitlines()[0]
+
+
+def test_a_term_written_in_capitals_has_the_idf_of_its_passages(hash_settings) -> None:  # type: ignore[no-untyped-def]
+    from app.pipeline import load_pipeline
+
+    pipeline = load_pipeline(hash_settings)
+    assert pipeline.index.doc_freq("rcep") > 0  # the articles name RCEP; BM25 stores it lower-cased
+    assert pipeline.idf("RCEP") == pipeline.idf("rcep") < pipeline.idf("从未出现的词")
