@@ -178,6 +178,37 @@ def _speaker_in(sentence: str, people: dict[str, Person]) -> Person | None:
     return best[1] if best else None
 
 
+QUOTE_BACK_SENTENCES = 6  # sentences of a quotation an attribution after it may reach back over
+
+
+def _attributes_before(sentence: str, person: Person) -> bool:
+    """Whether a sentence opens with who speaks ("梁溪区委书记、局长朱刚说。", "黄叙新说，…"): it then
+    attributes the quotation just before it."""
+    match = re.search(re.escape(person.name or person.position), sentence)
+    return bool(match) and match.start() <= 40 and not sentence.lstrip().startswith("“") and bool(
+        re.match(rf"[^，。“”]{{0,16}}?(?:{_SPEECH_ALT})", sentence[match.end() : match.end() + 24])
+    ) and "“" not in sentence[: match.start()]
+
+
+def _quoted_before(text: str, spans: list[tuple[int, int]], number: int, out: list[Voice], person: Person) -> list[Voice]:
+    """Voices for the sentences of a quotation closing right before sentence `number` ("“…。”朱刚说。"),
+    back to the one that opens it, when no one is already said to speak them."""
+    voiced = {(v.start, v.end) for v in out}
+    found: list[Voice] = []
+    index = number - 1
+    if index < 0 or text[spans[index][0] : spans[index][1]].rstrip()[-1:] not in "”\"" or text[spans[index][1] : spans[number][0]].strip():
+        return []
+    while index >= 0 and number - index <= QUOTE_BACK_SENTENCES:
+        a, b = spans[index]
+        if (a, b) in voiced or "\n" in text[b : spans[index + 1][0]]:
+            return []
+        found.append(Voice(a, b, person.name, person.position))
+        if text[a:b].lstrip().startswith("“"):
+            return found[::-1]
+        index -= 1
+    return []
+
+
 def main_person(text: str, people: dict[str, Person]) -> Person | None:
     """The interviewee of an interview: the person named after "——访", else the most mentioned one."""
     visit = re.search(r"——访", text)
@@ -201,12 +232,15 @@ def voices(text: str, people: dict[str, Person], default: Person | None = None) 
     depth = 0  # open quotation marks carried from earlier sentences
     answering = False
     previous_end = 0
-    for start, end in sentence_spans(text):
+    spans = sentence_spans(text)
+    for number, (start, end) in enumerate(spans):
         sentence = text[start:end]
         if "\n" in text[previous_end:start]:
             depth = 0  # a quotation does not run on past its paragraph
         previous_end = end
         speaker = _speaker_in(sentence, people)
+        if speaker is not None and _attributes_before(sentence, speaker):
+            out += _quoted_before(text, spans, number, out, speaker)
         if _QUESTION_MARK.match(sentence) or (sentence.rstrip("”\"").endswith(("？", "?")) and speaker is None):
             answering = False
             speaker_here = None

@@ -34,8 +34,9 @@ from app.text import add_words, lexical_tokens, lexicon_fingerprint, name_pinyin
 log = logging.getLogger(__name__)
 
 # Raised when what is stored for a passage changes, so that indexes built before are rebuilt:
-# 4 keeps organisation names joined by 和 (工业和信息化局) whole in speakers' positions.
-FORMAT_VERSION = 4
+# 4 keeps organisation names joined by 和 (工业和信息化局) whole in speakers' positions; 5 gives a
+# quotation the speaker named right after it ("“…”朱刚说。").
+FORMAT_VERSION = 5
 HNSW_M = 32
 HNSW_EF_SEARCH = 96
 

@@ -72,3 +72,10 @@ def test_an_organisation_named_with_he_keeps_its_whole_name_in_the_position() ->
     assert people["王海"].position == "省住房和城乡建设厅厅长"
     # 和 between two people still separates them.
     assert find_people("会上，市长张海和副市长李明表示，要抓好落实。")["李明"].position == "副市长"
+
+
+def test_a_quotation_is_spoken_by_the_person_named_right_after_it() -> None:
+    text = "“这个活动提醒科技工作者。要有市场化思维。”东湖研究院副院长林海说，很多初创企业重视技术。会上还发布了榜单。"
+    found = [(v.name, text[v.start : v.end]) for v in voices(text, find_people(text))]
+    assert found[:2] == [("林海", "“这个活动提醒科技工作者。"), ("林海", "要有市场化思维。”")]
+    assert all(name == "林海" for name, _ in found) and not any("榜单" in span for _, span in found)
