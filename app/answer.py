@@ -253,13 +253,30 @@ def _attributed(sentence: Sentence, n: int, english: bool, first: bool, identity
         who = ""  # a byline is the newspaper's, not something the interviewee said
     if len(quote) > 2 and quote[0] == quote[-1] == '"' and quote.count('"') == 2:
         quote = quote[1:-1]  # OCR's straight quotes around a whole quotation: shown as one “…”
+    # A sentence that only opens or only closes a longer quotation ("“嘉定有…。", "选择嘉定…。”"): the
+    # outer marks below stand for its one mark.
+    if quote.startswith("“") and quote.count("“") == 1 and "”" not in quote:
+        quote = quote[1:]
+    if quote.endswith("”") and quote.count("”") == 1 and "“" not in quote:
+        quote = quote[:-1]
     # Quotation marks inside a quotation become single ones (“…‘…’…”), as Chinese typesetting
     # nests them, so the quote still reads, and splits into claims, as one quotation.
-    quoted = quote if _wrapped(quote) else "“" + quote.replace("“", "‘").replace("”", "’") + "”"
+    quoted = quote if _wrapped(quote) else "“" + _nested(quote) + "”"
     if english:
         lead = f"{who} said" if who and not named else ("The article reports" if first else "It adds")
         return f"{lead}: {quoted} [{n}]"
     return f"{who}表示：{quoted}[{n}]" if who and not named else f"{quoted}[{n}]"
+
+
+def _nested(quote: str) -> str:
+    """Double quotation marks as single ones, balanced: a quote cut from inside a longer quotation
+    gets the mark it lacks at its start or end ("…。’林海说。‘选择…。" -> "‘…。’林海说。‘选择…。’")."""
+    inner = quote.replace("“", "‘").replace("”", "’")
+    depth = lowest = 0
+    for char in inner:
+        depth += (char == "‘") - (char == "’")
+        lowest = min(lowest, depth)
+    return "‘" * -lowest + inner + "’" * (depth - lowest)
 
 
 def _wrapped(quote: str) -> bool:

@@ -533,3 +533,16 @@ def test_a_sentence_pointing_back_is_about_what_the_sentence_before_names() -> N
     assert not answer.refused and "7月26日至30日在东湖机场" in answer.text
     # The quote starts with what "本次活动" points back to, so it reads on its own in a briefing.
     assert answer.citations[0].quote.startswith("2024年东湖航空开放活动") and "本次活动" in answer.citations[0].quote
+
+
+def test_a_sentence_that_opens_or_closes_a_longer_quotation_is_shown_balanced() -> None:
+    from app.answer import _attributed
+    from app.sentences import Sentence
+
+    def shown(text: str) -> str:
+        hit = make_hit(text, **LI)
+        return _attributed(Sentence(hit, 0, len(text), 1.0, 1.0), 1, english=False, first=True).split("表示：", 1)[-1]
+
+    assert shown("“东湖有独特的区位优势，聚集了众多龙头企业。") == "“东湖有独特的区位优势，聚集了众多龙头企业。”[1]"
+    assert shown("选择东湖，对公司下一步发展意义重大。”") == "“选择东湖，对公司下一步发展意义重大。”[1]"
+    assert shown("“东湖有区位优势。”林海说。“选择东湖意义重大。") == "“‘东湖有区位优势。’林海说。‘选择东湖意义重大。’”[1]"
