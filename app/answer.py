@@ -172,8 +172,8 @@ def compose(
     absent_first: list[str] = []
     # "A和B各…" is asked of A and of B, each part answered or named as unanswered; only a question
     # naming people or departments keeps to one part, as their own passages answer for each of them.
-    parts = sub_questions(question, distribute=len(named_groups(question, hits)) < 2)
-    distributed = len(parts) > 1 and len(per_subject(question)) > 1
+    distributed = len(per_subject(question)) > 1 and len(named_groups(question, hits)) < 2
+    parts = sub_questions(question, distribute=distributed)
     for index, part in enumerate(parts):
         part_info = info if part == question else _analysed(part, corpus, analogous)
         absent = missing(part_info, corpus)

@@ -17,6 +17,7 @@ A later part that leaves out the subject of the first carries the first part's w
 
 from __future__ import annotations
 
+import functools
 import re
 
 from app.qtype import QUESTION_WORD
@@ -43,7 +44,7 @@ _LEADING_TIME = re.compile(r"^(?:\d{4}年)?(?:\d{1,2}月(?:份|底|初|中旬|�
 def sub_questions(question: str, distribute: bool = False) -> list[str]:
     """The questions a question asks, in its order; a question asking one thing is returned whole.
     With `distribute`, a sentence asking the same of several subjects ("A和B各…") is asked of each."""
-    sentences = [p.strip() for p in _PART_END.split(question) if p.strip()]
+    sentences = asked_sentences(question)
     asking_sentences = [p for p in sentences if _ASKING.search(p)]
     if len(sentences) < 2 or len(asking_sentences) < 2:
         sentences = [question.strip()]
@@ -69,11 +70,16 @@ def _with_context(phrase: str, lead: str) -> str:
     return f"（{context}）{phrase}" if context else phrase
 
 
+def asked_sentences(question: str) -> list[str]:
+    """The sentences of a question, each ending at its ？ or ；."""
+    return [p.strip() for p in _PART_END.split(question) if p.strip()]
+
+
 def per_subject(question: str) -> list[str]:
     """One question for each subject of each distributed coordination the question holds
     ("A和B各办了什么节？A办了多少年？" -> ["A办了什么节？", "B办了什么节？"]); [] when it has none."""
     found: list[str] = []
-    for sentence in (p.strip() for p in _PART_END.split(question) if p.strip()):
+    for sentence in asked_sentences(question):
         subjects = coordinated(sentence)
         if len(subjects) > 1:
             found += subjects
@@ -89,7 +95,8 @@ def coordinated(question: str) -> list[str]:
     return [prefix + s + rest for s in found]
 
 
-def subjects(question: str) -> tuple[str, list[str], str] | None:
+@functools.lru_cache(maxsize=1024)  # asked of the same question by retrieval, resolution and the answerer
+def subjects(question: str) -> tuple[str, tuple[str, ...], str] | None:
     """"发布会上，A和B分别介绍了什么？" -> ("发布会上，", ["A", "B"], "介绍了什么？"): what comes before the
     subjects, the subjects, and what is asked of each; None when no subjects are distributed."""
     marker = _EACH.search(question)
@@ -118,7 +125,7 @@ def subjects(question: str) -> tuple[str, list[str], str] | None:
     found = [s + tail for s in found[:-1]] + [found[-1]]
     time = _LEADING_TIME.match(found[0])
     shared = time.group(0) if time else ""
-    return head[:start], [s if not shared or s.startswith(shared) else shared + s for s in found], rest
+    return head[:start], tuple(s if not shared or s.startswith(shared) else shared + s for s in found), rest
 
 
 def _asks_at_end(piece: str) -> bool:

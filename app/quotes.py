@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from app.metadata import ROLES
-from app.parts import MAX_PARTS, subjects
+from app.parts import MAX_PARTS, asked_sentences, subjects
 from app.qtype import QUESTION_WORD, QuestionInfo, fits_type
 from app.schema import Hit
 from app.scorer import SentenceModel
@@ -118,11 +118,11 @@ ITEM_SHARE = 0.5  # share of an item's words a quote names for it to be about th
 def parts(info: QuestionInfo) -> list[list[str]]:
     """The content words of each item a question enumerates and asks about one by one ("A、B和C各…"),
     without the words all items share; [] when it asks about one thing."""
-    for sentence in re.split(r"(?<=[？?；;])", info.text):
+    for sentence in asked_sentences(info.text):
         split = subjects(sentence)
         if split is None:
             continue
-        items = split[1]
+        items = list(split[1])
         # Words every item ends with ("…投资的目标") are said of each, not part of what tells them apart.
         tokens = [segments(item)[::-1] for item in items]
         common = len(os.path.commonprefix(tokens))
