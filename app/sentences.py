@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from app.followup import Entities  # the same recogniser resolves follow-up questions
+from app.openings import dateline_end, pointer_end, points_back, sentence_before
 from app.qtype import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type
 from app.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.schema import Hit
@@ -141,29 +142,23 @@ def context(hit: Hit, start: int | None = None, end: int | None = None) -> str:
     return f"{chunk.position}{chunk.speaker} {chunk.department} {others}".strip()
 
 
-# A sentence that opens by pointing back ("本次活动计划于…", "该项目…", "此次会议…") is about what the
-# sentence before it names.
-_POINTS_BACK = re.compile(r"^\s*(?:本次|此次|这次|该|此|这一|上述|这些|此前|本届|这个)")
-
-
 def antecedent(hit: Hit, start: int, text: str) -> str:
     """The sentence before one that points back to it, counted as its context; "" otherwise."""
-    if not _POINTS_BACK.match(text):
+    if not points_back(text):
         return ""
-    before = sentence_spans(hit.chunk.text, 0, start)
-    return hit.chunk.text[before[-1][0] : before[-1][1]] if before else hit.chunk.article_title
+    span = sentence_before(hit.chunk.text, start)
+    return hit.chunk.text[span[0] : span[1]] if span else hit.chunk.article_title
 
 
 def with_antecedent(sentence: Sentence) -> Sentence:
     """A quote that points back ("本次活动…"), extended to the sentence it points to when that is in the
     same paragraph, so the quote says what it is about."""
-    text = sentence.hit.chunk.text
-    if not _POINTS_BACK.match(sentence.text) or len(sentence_spans(sentence.text)) > 1:
+    if not points_back(sentence.text) or len(sentence_spans(sentence.text)) > 1:
         return sentence  # a pair already says more than the one sentence
-    before = sentence_spans(text, 0, sentence.start)
-    if not before or "\n" in text[before[-1][0] : sentence.start] or sentence.end - before[-1][0] > PAIR_MAX_CHARS:
+    span = sentence_before(sentence.hit.chunk.text, sentence.start)
+    if span is None or sentence.end - span[0] > PAIR_MAX_CHARS:
         return sentence
-    return replace(sentence, start=before[-1][0])
+    return replace(sentence, start=span[0])
 
 
 def dated(hit: Hit) -> str:
@@ -244,7 +239,7 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
                  or (bool(_ASKS_WHO_IS.search(info.text)) and bool(_INTERVIEW_LINE.match(text[a:b].strip()))))
         ]
         # "该负责人表示,围绕…": the answer names who speaks, so the quote starts after the pointer.
-        sentences = [(a + _lead_in(text[a:b]), b) if any(hit.chunk.voice_at(a, b)) else (a, b) for a, b in sentences]
+        sentences = [(a + pointer_end(text[a:b]), b) if any(hit.chunk.voice_at(a, b)) else (a, b) for a, b in sentences]
         spans.extend((hit, a, b) for a, b in sentences)
         for (a, b), (c, d) in zip(sentences, [] if info.english else sentences[1:]):
             # Adjacent sentences of one paragraph only: a quote never spans a paragraph break.
@@ -253,28 +248,10 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
     return spans
 
 
-# A sentence opening with a pointer to its speaker: 他表示, 该负责人说, 她认为 …
-_POINTER_LEAD = re.compile(r"^\s*(?:他|她|其|该负责人|该局负责人|这位负责人)(?:表示|说|认为|指出|介绍|坦言|强调)[,，:：]\s*")
-
-
-# A dateline: the outlet and place, 讯 or …日电, then the credit in brackets or 记者 and a name
-# ("本报讯（记者 张三 通讯员 李四）", "某某网北京8月1日电 (王五)", "某某讯记者赵六发自北京").
-_DATELINE = re.compile(
-    r"^\s*[^，。！？\n]{0,30}?(?:讯|日电)\s*(?:[（(][^（()）]{0,40}[）)]|记者\s*[\u4e00-\u9fff]{2,4}(?:\s*发自[\u4e00-\u9fff]{2,4})?)\s*"
-    r"|^\s*[^，。！？\n]{0,30}?\d{1,2}日电\s+"
-)
-
-
 def _dateline(sentence: str) -> int:
     """How many characters of a sentence are its dateline (0 when it has none or is nothing else)."""
-    match = _DATELINE.match(sentence)
-    return match.end() if match and len(sentence) - match.end() >= MIN_CHARS else 0
-
-
-def _lead_in(sentence: str) -> int:
-    """How many characters of a sentence only point at its speaker ("该负责人表示,")."""
-    match = _POINTER_LEAD.match(sentence)
-    return match.end() if match and match.end() < len(sentence) else 0
+    end = dateline_end(sentence)
+    return end if len(sentence) - end >= MIN_CHARS else 0
 
 
 @functools.lru_cache(maxsize=1024)

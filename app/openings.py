@@ -1,0 +1,45 @@
+"""How a sentence opens: a dateline before the news, a pointer to its speaker, or a pointer back to
+the sentence before it. General news grammar; each function says how many characters to skip, or
+where the sentence it points back to is."""
+
+from __future__ import annotations
+
+import re
+
+from app.text import sentence_spans
+
+# A dateline: the outlet and place, 讯 or …日电, then the credit in brackets or 记者 and a name
+# ("本报讯（记者 张三 通讯员 李四）", "某某网北京8月1日电 (王五)", "某某讯记者赵六发自北京").
+_DATELINE = re.compile(
+    r"^\s*[^，。！？\n]{0,30}?(?:讯|日电)\s*(?:[（(][^（()）]{0,40}[）)]|记者\s*[\u4e00-\u9fff]{2,4}(?:\s*发自[\u4e00-\u9fff]{2,4})?)\s*"
+    r"|^\s*[^，。！？\n]{0,30}?\d{1,2}日电\s+"
+)
+# A sentence opening with a pointer to its speaker: 他表示, 该负责人说, 她认为 …
+_POINTER_LEAD = re.compile(r"^\s*(?:他|她|其|该负责人|该局负责人|这位负责人)(?:表示|说|认为|指出|介绍|坦言|强调)[,，:：]\s*")
+# A sentence that opens by pointing back ("本次活动计划于…", "该项目…", "此次会议…") is about what the
+# sentence before it names.
+_POINTS_BACK = re.compile(r"^\s*(?:本次|此次|这次|该|此|这一|上述|这些|此前|本届|这个)")
+
+
+def dateline_end(sentence: str) -> int:
+    """How many characters of a sentence are its dateline (0 when it has none)."""
+    match = _DATELINE.match(sentence)
+    return match.end() if match else 0
+
+
+def pointer_end(sentence: str) -> int:
+    """How many characters of a sentence only point at its speaker ("该负责人表示,")."""
+    match = _POINTER_LEAD.match(sentence)
+    return match.end() if match and match.end() < len(sentence) else 0
+
+
+def points_back(sentence: str) -> bool:
+    return bool(_POINTS_BACK.match(sentence))
+
+
+def sentence_before(text: str, start: int) -> tuple[int, int] | None:
+    """The span of the sentence before text[start:] in the same paragraph, if any."""
+    before = sentence_spans(text, 0, start)
+    if not before or "\n" in text[before[-1][0] : start]:
+        return None
+    return before[-1]
