@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from app.config import BENCHMARKS
 from app.errors import BiaoganError, InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="biaogan (标杆): cited answers from Zhengzhou's 三标 coverage.")
@@ -245,7 +246,7 @@ def _limit_malloc_arenas() -> None:
         ctypes.CDLL(name).mallopt(-8, 2)  # M_ARENA_MAX
 
 
-DEFAULT_NEWS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "crud-news" / "news_10k.txt"
+DEFAULT_NEWS = BENCHMARKS / "crud-news" / "news_10k.txt"
 
 
 @app.command()
@@ -339,7 +340,7 @@ def load(
         raise typer.Exit(1)
 
 
-DEFAULT_RGB = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "rgb-zh" / "zh_refine.json"
+DEFAULT_RGB = BENCHMARKS / "rgb-zh" / "zh_refine.json"
 
 
 @app.command("eval")

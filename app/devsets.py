@@ -22,7 +22,6 @@ from app.schema import Answer
 
 log = logging.getLogger(__name__)
 
-BENCHMARKS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"
 NEWS_DEV_HINT = "pass --benchmarks DIR, the folder holding news-dev/ and cmrc2018/ (../shared/benchmarks)"
 # The two layouts of news-dev: the corpus line as published, and the same text split into paragraphs.
 NEWS_DEV_LAYOUTS = {"news-dev": "articles", "news-dev-paragraphs": "articles-paragraphs"}

@@ -74,7 +74,8 @@ def run_eval(
     rgb_path: Path, noises: list[float], baseline: bool, gates: dict[str, float], benchmarks: Path | None = None,
 ) -> tuple[str, list[str], Path]:
     """Run the datasets; returns (console summary, unmet thresholds, report path)."""
-    from app.devsets import BENCHMARKS, NEWS_DEV_LAYOUTS, cmrc_items, news_dev_folder, run_reading
+    from app.config import BENCHMARKS
+    from app.devsets import NEWS_DEV_LAYOUTS, cmrc_items, news_dev_folder, run_reading
 
     benchmarks = benchmarks or BENCHMARKS
     names = dataset_names(dataset)

@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def run_fit(settings: Settings, out: Path | None, rgb_limit: int, benchmarks: Path | None, l2s: list[float], prior_path: Path | None) -> tuple[str, Path]:
-    from app.devsets import BENCHMARKS, cmrc_items, news_dev_folder, news_dev_questions
+    from app.config import BENCHMARKS
+    from app.devsets import cmrc_items, news_dev_folder, news_dev_questions
 
     root = benchmarks or BENCHMARKS
     progress = log.isEnabledFor(logging.INFO)

@@ -6,10 +6,11 @@ import re
 import string
 from pathlib import Path
 
+from app.config import PROJECT_ROOT
 from app.errors import BiaoganError
 from app.schema import Chunk
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
 # Any spelling of our fence markers, including full-width brackets and inner spaces, so a
 # document cannot close its own fence early and smuggle text out of the data block.

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from app.config import Settings
+from app.config import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
 MODES = ("dense", "bm25", "hybrid", "filtered")
@@ -129,7 +129,7 @@ def run_store_bench(settings: Settings, news: Path, n_articles: int, sizes: list
     from app.schema import Filters
 
     chunks, tokens, vectors, embedder = material(settings, news, n_articles)
-    questions = [q.question for q in load_questions(Path(__file__).resolve().parent.parent / "eval" / "seeds_qa.jsonl")][:60]
+    questions = [q.question for q in load_questions(PROJECT_ROOT / "eval" / "seeds_qa.jsonl")][:60]
     qvectors = embedder.encode_queries(questions)
     articles = list(dict.fromkeys(c.article_id for c in chunks))
     filtered = Filters(article_ids=tuple(articles[:3]))  # a few articles' passages (and their copies)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
