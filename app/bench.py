@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from app.chunking import ChunkSettings, chunk_article
-from app.clean import clean, is_body
-from app.evaluate import percentile
 from app.config import Settings
-from app.ingest import extract_text, parse_article, scan_sources
+from app.evaluate import percentile
+from app.ingest.clean import clean, is_body
+from app.ingest.passages import ChunkSettings, chunk_article
+from app.ingest.read import extract_text, parse_article, scan_sources
 from app.lexical import LexicalIndex
 from app.pipeline import Pipeline
 from app.store import Index, embedding_text, lexical_text, make_faiss

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from app.bench import cold_start, hnsw_recall, news_articles, serving_memory, synthetic_index, time_indexing, time_queries
-from app.chunking import ChunkSettings
 from app.config import PROJECT_ROOT, Settings
 from app.evaluate import load_questions
+from app.ingest.passages import ChunkSettings
 from app.pipeline import Pipeline, load_pipeline
 
 log = logging.getLogger(__name__)

@@ -366,9 +366,7 @@ def evaluate(
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
     """Measure retrieval and answers on a question set with gold evidence; write report.md, results.jsonl and charts."""
-    from app.evalrun import run_eval
-
-    from app.evalrun import dataset_names
+    from app.evalrun import dataset_names, run_eval
 
     dataset_names(dataset)  # an unknown name fails before the model loads
     modes = retrieval or ["dense", "lexical", "hybrid"]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import BiaoganError, InputError
-from app.ingest import MAX_FILE_BYTES, SUPPORTED, extract_text
+from app.ingest.read import MAX_FILE_BYTES, SUPPORTED, extract_text
 from app.store import current_folder
 from app.text import has_words
 

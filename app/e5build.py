@@ -154,8 +154,7 @@ def _state_dict(e5: E5File) -> dict[str, np.ndarray]:
 
 
 def _build_tokenizer(e5: E5File, out_dir: Path) -> None:
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     tok = Tokenizer(models.Unigram(list(zip(e5.pieces, e5.scores)), unk_id=e5.specials["unk"]))
     tok.normalizer = normalizers.Sequence(  # e5.c maps codepoints by its table, then squeezes spaces

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from app.config import PROJECT_ROOT, Settings
-from app.evaluate import Question, load_questions
 from app.evalsuite import run_baseline_seeds, run_rgb_suite, run_seed_suite
+from app.evaluate import Question, load_questions
 from app.pipeline import Pipeline, build, load_pipeline
 from app.report import console_summary, write_report
 from app.stores import open_store
@@ -97,7 +97,7 @@ def run_eval(
                 corpus, target = settings.seeds_dir, pipeline
             result = run_seed_suite(target, qs, modes, k, progress)
             if baseline:
-                from app.ingest import read_folder
+                from app.ingest.read import read_folder
 
                 articles, _ = read_folder(corpus)
                 result["baseline"] = run_baseline_seeds(articles, pipeline.embedder, qs, progress)

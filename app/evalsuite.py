@@ -10,7 +10,15 @@ from typing import Any
 from tqdm import tqdm
 
 from app.evaluate import (
-    RETRIEVAL_COLUMNS, EvidenceLocator, Question, answer_row, fact_present, percentile, retrieval_metrics, run_retrieval, summarise_answers,
+    RETRIEVAL_COLUMNS,
+    EvidenceLocator,
+    Question,
+    answer_row,
+    fact_present,
+    percentile,
+    retrieval_metrics,
+    run_retrieval,
+    summarise_answers,
 )
 from app.schema import Article
 
@@ -95,7 +103,7 @@ def run_baseline_seeds(articles: list[Article], embedder, questions: list[Questi
 def run_baseline_rgb(items, files: dict[str, str], embedder, progress: bool) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """The LangChain baseline end to end on RGB: every passage split 500/50, top passage as the answer."""
     from app.baseline import LangChainBaseline
-    from app.ingest import parse_article
+    from app.ingest.read import parse_article
     from app.rgb import rgb_correct
 
     articles = [parse_article(name, text.encode("utf-8"), text) for text, name in files.items() if text.strip()]

@@ -18,13 +18,23 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from app.chunking import ChunkSettings, chunk_article
 from app.embed import Embedder
 from app.errors import SeedsError
-from app.ingest import Skipped, list_sources, read_or_skip
+from app.ingest.passages import ChunkSettings, chunk_article
+from app.ingest.read import Skipped, list_sources, read_or_skip
 from app.milvus_base import (
-    FORMAT_VERSION, MAX_BODY, alias_name, connect, create_meta, create_passages, is_lite, live_collection, meta_row, milvus_uri,
-    point_alias, quoted,
+    FORMAT_VERSION,
+    MAX_BODY,
+    alias_name,
+    connect,
+    create_meta,
+    create_passages,
+    is_lite,
+    live_collection,
+    meta_row,
+    milvus_uri,
+    point_alias,
+    quoted,
 )
 from app.milvus_store import bm25_weights, read_kind, read_meta
 from app.schema import Chunk

@@ -12,7 +12,17 @@ import numpy as np
 
 from app.errors import IndexFormatChanged, IndexMissing, IndexOutdated
 from app.milvus_base import (
-    FORMAT_VERSION, alias_name, chunks_of, connect, filter_expr, is_lite, like_literal, live_collection, milvus_uri, quoted, term_id,
+    FORMAT_VERSION,
+    alias_name,
+    chunks_of,
+    connect,
+    filter_expr,
+    is_lite,
+    like_literal,
+    live_collection,
+    milvus_uri,
+    quoted,
+    term_id,
 )
 from app.retrieve import MODES, Ranking, weighted
 from app.schema import Chunk, Filters, Hit

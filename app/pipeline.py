@@ -7,27 +7,26 @@ import math
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-
-from collections.abc import Iterator
 
 import numpy as np
 
 from app.answer import compose, is_common, post_holders
-from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import Embedder, load_embedder
 from app.errors import IndexFormatChanged, IndexMissing, InputError
 from app.followup import Entities, Turn, TurnMemory, already_said, recent, resolve, swaps_subject, unresolved_pronoun
 from app.generate import from_llm
+from app.ingest.passages import ChunkSettings
 from app.limits import Clock, Deadline, embed_text
 from app.llm import LLMUnavailable, llm_from_settings
 from app.parts import per_subject
 from app.qtype import DATE_TERM, posts
 from app.quotes import asks_summary
-from app.scorer import default_model, load_model
 from app.schema import Answer, Filters, Hit
+from app.scorer import default_model, load_model
 from app.sentences import asks_outlet, date_forms, forms
 from app.store import BuildReport, Index, build_index
 from app.stores import FaissStore, PassageStore, open_store

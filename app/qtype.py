@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.speakers import TITLES
+from app.ingest.speakers import TITLES
 from app.text import cities, cjk_ratio, tagged, words
 
 # Checked in order; the first matching type wins.

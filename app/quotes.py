@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from app.metadata import ROLES
+from app.ingest.metadata import ROLES
 from app.parts import MAX_PARTS, asked_sentences, subjects
 from app.qtype import QUESTION_WORD, QuestionInfo, fits_type
 from app.schema import Hit

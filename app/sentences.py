@@ -12,8 +12,8 @@ import numpy as np
 from app.followup import Entities  # the same recogniser resolves follow-up questions
 from app.openings import dateline_end, pointer_end, points_back, sentence_before
 from app.qtype import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type
-from app.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.schema import Hit
+from app.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.text import bigrams, english_places, name_pinyin, sentence_spans, synonyms
 
 Idf = Callable[[str], float]

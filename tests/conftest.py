@@ -9,7 +9,7 @@ import pytest
 
 from app.config import Settings
 from app.embed import HashEmbedder
-from app.ingest import read_article
+from app.ingest.read import read_article
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

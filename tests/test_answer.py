@@ -311,8 +311,8 @@ def test_each_item_a_question_enumerates_gets_a_quote_with_its_figure() -> None:
 
 
 def test_parts_are_the_items_of_an_enumeration_asked_about_one_by_one() -> None:
-    from app.quotes import parts
     from app.qtype import analyse
+    from app.quotes import parts
 
     assert parts(analyse("工信局负责人说的新兴产业、传统优势产业、未来产业各有几个？")) == [["新兴产业"], ["传统", "优势产业"], ["未来产业"]]
     # Words every item shares ("投资的目标") do not tell the items apart.
@@ -345,8 +345,8 @@ def test_a_date_in_the_question_is_matched_by_the_passages_of_that_day() -> None
 
 
 def test_a_further_quote_must_cover_most_of_what_the_best_one_covers() -> None:
-    from app.quotes import select
     from app.qtype import analyse
+    from app.quotes import select
     from app.sentences import Sentence
 
     hit = make_hit("聚焦数字经济,大力发展新材料、新能源等新兴产业。推动人工智能、区块链融合发展。", **LI)
@@ -360,8 +360,8 @@ def test_a_further_quote_must_cover_most_of_what_the_best_one_covers() -> None:
 
 
 def test_an_english_further_quote_is_judged_by_its_similarity_above_the_floor() -> None:
-    from app.quotes import MIN_SIMILARITY_EN, select
     from app.qtype import analyse
+    from app.quotes import MIN_SIMILARITY_EN, select
     from app.sentences import Sentence
 
     hit = make_hit("对外开放方面,促进交通区位优势向枢纽经济优势转变。大家希望到郑州来投资兴业。", **LI)

@@ -7,7 +7,7 @@ import pytest
 
 from app.baseline import CHUNK_OVERLAP, CHUNK_SIZE, BaselineHit, LangChainBaseline, _verified_start
 from app.embed import HashEmbedder
-from app.ingest import read_folder
+from app.ingest.read import read_folder
 from app.schema import Article, Chunk, Hit
 from tests.conftest import ROOT, SEEDS
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app import ingest
 from app.config import Settings
 from app.corpus import REMOVED, CorpusService, Upload
 from app.errors import InputError
+from app.ingest import read as ingest
 from app.pipeline import Pipeline, build, load_pipeline
 from tests.conftest import TINY_ARTICLE
 

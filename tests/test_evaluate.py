@@ -7,9 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
+from app.errors import InputError
 from app.evalrun import check_gates
 from app.evaluate import EvidenceLocator, load_questions, retrieval_metrics, summarise_answers
-from app.errors import InputError
 from tests.conftest import make_hit
 
 

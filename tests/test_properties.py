@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.chunking import ChunkSettings, chunk_article, split_sections
-from app.clean import clean
 from app.errors import InputError
-from app.ingest import parse_article
+from app.ingest.clean import clean
+from app.ingest.passages import ChunkSettings, chunk_article, split_sections
+from app.ingest.read import parse_article
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x4FFF)
 PUNCT = st.sampled_from(list("，。、；：？！“”,.;\"  -—一访记者\n"))

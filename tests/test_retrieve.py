@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from app.chunking import ChunkSettings
 from app.embed import HashEmbedder
+from app.ingest.passages import ChunkSettings
 from app.lexical import LexicalIndex
 from app.retrieve import lexical, query_tokens, rrf, search, weighted
 from app.schema import Filters

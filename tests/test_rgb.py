@@ -9,13 +9,22 @@ from pathlib import Path
 import pytest
 
 from app.answer import LocalCorpus, compose
-from app.chunking import ChunkSettings
 from app.config import Settings
 from app.embed import HashEmbedder
 from app.errors import InputError
+from app.ingest.passages import ChunkSettings
 from app.pipeline import Pipeline
 from app.rgb import (
-    RGB_PAPER_READER, RGBItem, is_refusal_text, load_rgb, passages_as_hits, reader_passages, rgb_correct, run_end_to_end, run_reader, write_corpus,
+    RGB_PAPER_READER,
+    RGBItem,
+    is_refusal_text,
+    load_rgb,
+    passages_as_hits,
+    reader_passages,
+    rgb_correct,
+    run_end_to_end,
+    run_reader,
+    write_corpus,
 )
 from app.schema import Answer
 from app.store import build_index, load_index

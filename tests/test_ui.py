@@ -14,13 +14,12 @@ import gradio as gr
 import pytest
 from markdown_it import MarkdownIt
 
+from app.briefing import to_text
 from app.config import Settings
+from app.conversations import ConversationStore
 from app.pipeline import Pipeline, load_pipeline
 from app.schema import Answer, Citation
-from app.ui import ChatHandlers, example_questions
-from app.briefing import to_text
-from app.conversations import ConversationStore
-from app.ui import PENDING
+from app.ui import PENDING, ChatHandlers, example_questions
 from app.ui_render import answer_markdown, markdown_literal, source_cards, status_line
 from tests.conftest import TINY_ARTICLE, make_hit
 

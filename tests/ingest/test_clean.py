@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from app.clean import clean, is_body
+from app.ingest.clean import clean, is_body
 from tests.conftest import INTERVIEWS
 
 
@@ -129,7 +129,7 @@ class _CountingPattern:
 def _work(raw: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
     """Lines of Python run and characters handed to the patterns while cleaning raw: counts of work
     that do not depend on the machine's speed."""
-    import app.clean as module
+    import app.ingest.clean as module
 
     seen = [0]
     with monkeypatch.context() as patched:

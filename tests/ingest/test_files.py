@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from app import extract
 from app.errors import InputError
 from app.feedback import FeedbackNotSaved
-from app.ingest import decode, extract_text, read_article, read_folder
+from app.ingest import extract
+from app.ingest.read import decode, extract_text, read_article, read_folder
 from tests.conftest import TINY_ARTICLE
 
 SECRET = "机密文件：这一段绝不能进入索引，里面有密码。"
@@ -249,7 +249,7 @@ def test_ask_prints_no_terminal_escapes_even_from_an_index_that_holds_them(cli_e
 
     hostile = TINY_ARTICLE.replace("力争全年新增", "\x1b]0;pwned\x07\x1b[2J力争全年\x9b31m新增\x08")
     (cli_env / "tiny.txt").write_text(hostile, encoding="utf-8")
-    monkeypatch.setattr("app.ingest._CONTROL", re.compile("(?!)"))  # an index built before escapes were stripped
+    monkeypatch.setattr("app.ingest.read._CONTROL", re.compile("(?!)"))  # an index built before escapes were stripped
     runner = CliRunner()
     assert runner.invoke(app, ["index"]).exit_code == 0
     for extra in ([], ["--json"], ["--format", "briefing"]):

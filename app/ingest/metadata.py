@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.clean import BYLINE, DATE_LINE, SUBTITLE
-from app.speakers import TITLES
+from app.ingest.clean import BYLINE, DATE_LINE, SUBTITLE
+from app.ingest.speakers import TITLES
 
 # One list of titles for the whole pipeline, longest first (党组书记 before 书记).
 ROLES = TITLES

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.chunking import ChunkSettings, chunk_article, split_sections
+from app.ingest.passages import ChunkSettings, chunk_article, split_sections
 
 INTERVIEWEES = {
     "严波": ("市委副秘书长、市委政研室主任", "市委政研室", ("孙亚文",), ()),

@@ -6,11 +6,11 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 
-from app.clean import SUBTITLE, is_body, is_headline_like
-from app.metadata import Byline, Person, department_of, parse_byline, parse_interviewee, parse_speaker
+from app.ingest.clean import SUBTITLE, is_body, is_headline_like
+from app.ingest.metadata import Byline, Person, department_of, parse_byline, parse_interviewee, parse_speaker
+from app.ingest.speakers import TITLES, Voice, find_people, main_person, voices
+from app.ingest.speakers import Person as Speaker
 from app.schema import Article, Chunk, Section
-from app.speakers import TITLES, Voice, find_people, main_person, voices
-from app.speakers import Person as Speaker
 from app.text import clause_spans, is_cjk, sentence_spans
 
 # Share of a paragraph's character bigrams found in the next speaker's paragraph, above which

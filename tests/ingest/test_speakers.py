@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.chunking import chunk_article, split_sections
-from app.ingest import parse_article
-from app.speakers import find_people, main_person, voices
+from app.ingest.passages import chunk_article, split_sections
+from app.ingest.read import parse_article
+from app.ingest.speakers import find_people, main_person, voices
 
 
 def _article(text: str, name: str = "a.txt"):  # type: ignore[no-untyped-def]

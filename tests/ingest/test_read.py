@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from app.errors import InputError, SeedsError
-from app.extract import html_text
-from app.ingest import article_id, decode, read_article, read_folder
-from app.metadata import department_of, parse_byline, parse_date, parse_interviewee, parse_speaker
+from app.ingest.extract import html_text
+from app.ingest.metadata import department_of, parse_byline, parse_date, parse_interviewee, parse_speaker
+from app.ingest.read import article_id, decode, read_article, read_folder
 from tests.conftest import SEEDS, TINY_ARTICLE
 
 
@@ -114,7 +114,7 @@ def test_parses_who_opens_a_paragraph() -> None:
 
 
 def test_a_bad_file_is_skipped_but_a_bug_in_reading_is_not_hidden(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import app.ingest as ingest
+    import app.ingest.read as ingest
     from app.errors import InputError
 
     path = tmp_path / "a.txt"
