@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from app.embed import Embedder
+from app.model.embed import Embedder
 from app.schema import Article, Hit
 
 log = logging.getLogger(__name__)

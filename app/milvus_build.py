@@ -18,7 +18,6 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from app.embed import Embedder
 from app.errors import SeedsError
 from app.ingest.passages import ChunkSettings, chunk_article
 from app.ingest.read import Skipped, list_sources, read_or_skip
@@ -37,6 +36,7 @@ from app.milvus_base import (
     quoted,
 )
 from app.milvus_store import bm25_weights, read_kind, read_meta
+from app.model.embed import Embedder
 from app.schema import Chunk
 from app.store import BuildReport, article_record, embedding_text, lexical_text
 from app.text import add_words, lexical_tokens

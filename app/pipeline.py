@@ -15,13 +15,13 @@ import numpy as np
 
 from app.answer import compose, is_common, post_holders
 from app.config import Settings
-from app.embed import Embedder, load_embedder
 from app.errors import IndexFormatChanged, IndexMissing, InputError
 from app.followup import Entities, Turn, TurnMemory, already_said, recent, resolve, swaps_subject, unresolved_pronoun
 from app.generate import from_llm
 from app.ingest.passages import ChunkSettings
 from app.limits import Clock, Deadline, embed_text
 from app.llm import LLMUnavailable, llm_from_settings
+from app.model.embed import Embedder, load_embedder
 from app.parts import per_subject
 from app.qtype import DATE_TERM, posts
 from app.quotes import asks_summary

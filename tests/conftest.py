@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.embed import HashEmbedder
 from app.ingest.read import read_article
+from app.model.embed import HashEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

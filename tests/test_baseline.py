@@ -6,8 +6,8 @@ import sys
 import pytest
 
 from app.baseline import CHUNK_OVERLAP, CHUNK_SIZE, BaselineHit, LangChainBaseline, _verified_start
-from app.embed import HashEmbedder
 from app.ingest.read import read_folder
+from app.model.embed import HashEmbedder
 from app.schema import Article, Chunk, Hit
 from tests.conftest import ROOT, SEEDS
 

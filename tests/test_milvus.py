@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.embed import HashEmbedder
+from app.model.embed import HashEmbedder
 from app.pipeline import Pipeline, build, load_pipeline
 from app.schema import Filters
 from app.stores import FaissStore, open_store

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from app.embed import HashEmbedder
 from app.ingest.passages import ChunkSettings
 from app.lexical import LexicalIndex
+from app.model.embed import HashEmbedder
 from app.retrieve import lexical, query_tokens, rrf, search, weighted
 from app.schema import Filters
 from app.store import build_index, load_index

@@ -10,9 +10,9 @@ import pytest
 
 from app.answer import LocalCorpus, compose
 from app.config import Settings
-from app.embed import HashEmbedder
 from app.errors import InputError
 from app.ingest.passages import ChunkSettings
+from app.model.embed import HashEmbedder
 from app.pipeline import Pipeline
 from app.rgb import (
     RGB_PAPER_READER,

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.embed import HashEmbedder
 from app.errors import IndexCorrupt, IndexMissing, IndexOutdated
 from app.ingest.passages import ChunkSettings
+from app.model.embed import HashEmbedder
 from app.store import IndexWriteFailed, build_index, current_folder, load_index
 from tests.conftest import TINY_ARTICLE
 

@@ -4,9 +4,9 @@ Questions are encoded at serving time, one or a few at a time. Importing sentenc
 transformers, scikit-learn, scipy and pandas: about three seconds of a cold start and ~100 MB of a
 serving process, for a forward pass that is a few dozen lines of torch. This module runs that forward
 pass from the folder's own files (config.json, tokenizer.json, model.safetensors) and the folder's
-pooling settings, so queries need only torch and safetensors (and app.unigram's compact tokenizer,
+pooling settings, so queries need only torch and safetensors (and app.model.tokenizer's compact tokenizer,
 or `tokenizers` for layouts it does not reproduce). Passages are still embedded
-by sentence-transformers; tests/test_model_e2e.py checks that both give the same vectors.
+by sentence-transformers; tests/model/test_model_e2e.py checks that both give the same vectors.
 
 Only what the bundled model family uses is supported: model_type "bert", absolute positions, GELU,
 mean pooling over the prompt and text, optional L2 normalisation. Anything else makes `supported()`
@@ -50,7 +50,7 @@ class BertQueryEncoder:
     """Mean-pooled, optionally normalised BERT sentence vectors computed in fp32 on the CPU.
 
     The token-embedding table (most of a multilingual model's weights) stays in fp16 and is only
-    looked up; every other weight is fp32, as in app.embed's sentence-transformers setup.
+    looked up; every other weight is fp32, as in app.model.embed's sentence-transformers setup.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -68,7 +68,7 @@ class BertQueryEncoder:
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.pad_id = int(config.get("pad_token_id", 0) or 0)
-        from app import unigram
+        from app.model import tokenizer as unigram
 
         # The compact tokenizer when the folder's layout is one it reproduces exactly (the bundled
         # e5's is); it holds the vocabulary in ~60 MB where `tokenizers` takes ~285 MB.

@@ -14,7 +14,7 @@ for the layout the bundled e5 folder uses, and nothing else:
   the lowest score minus 10; adjacent unknowns fuse into one);
 - post-processor: `<s> $A </s>`, truncated to the model's length.
 
-`load()` returns None for any other layout, and the caller keeps `tokenizers`. tests/test_model_e2e.py
+`load()` returns None for any other layout, and the caller keeps `tokenizers`. tests/model/test_model_e2e.py
 checks that both give the same ids on the seed articles, questions and odd inputs.
 """
 

