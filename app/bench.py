@@ -21,12 +21,12 @@ import numpy as np
 
 from app.config import Settings
 from app.evaluate import percentile
+from app.index.bm25 import LexicalIndex
+from app.index.folder import Index, embedding_text, lexical_text, make_faiss
 from app.ingest.clean import clean, is_body
 from app.ingest.passages import ChunkSettings, chunk_article
 from app.ingest.read import extract_text, parse_article, scan_sources
-from app.lexical import LexicalIndex
 from app.pipeline import Pipeline
-from app.store import Index, embedding_text, lexical_text, make_faiss
 from app.text import lexical_tokens
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import BiaoganError, InputError
+from app.index.folder import current_folder
 from app.ingest.read import MAX_FILE_BYTES, SUPPORTED, extract_text
-from app.store import current_folder
 from app.text import has_words
 
 log = logging.getLogger(__name__)
@@ -271,7 +271,7 @@ def _same_pipeline_class(pipeline: Any) -> Callable[[Any], Any]:
     """A new pipeline of the same kind over the live build, reusing the loaded embedder."""
 
     def make(old: Any) -> Any:
-        from app.stores import open_store  # the index folder or Milvus, as configured
+        from app.index.stores import open_store  # the index folder or Milvus, as configured
 
         return type(old)(old.settings, old.embedder, open_store(old.settings, old.embedder.fingerprint))
 

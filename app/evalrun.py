@@ -11,9 +11,9 @@ from typing import Any
 from app.config import PROJECT_ROOT, Settings
 from app.evalsuite import run_baseline_seeds, run_rgb_suite, run_seed_suite
 from app.evaluate import Question, load_questions
+from app.index.stores import open_store
 from app.pipeline import Pipeline, build, load_pipeline
 from app.report import console_summary, write_report
-from app.stores import open_store
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,8 @@ from app.config import Settings
 from app.errors import IndexFormatChanged, IndexMissing, InputError
 from app.followup import Entities, Turn, TurnMemory, already_said, recent, resolve, swaps_subject, unresolved_pronoun
 from app.generate import from_llm
+from app.index.folder import BuildReport, Index, build_index
+from app.index.stores import FaissStore, PassageStore, open_store
 from app.ingest.passages import ChunkSettings
 from app.limits import Clock, Deadline, embed_text
 from app.llm import LLMUnavailable, llm_from_settings
@@ -28,8 +30,6 @@ from app.quotes import asks_summary
 from app.schema import Answer, Filters, Hit
 from app.scorer import default_model, load_model
 from app.sentences import asks_outlet, date_forms, forms
-from app.store import BuildReport, Index, build_index
-from app.stores import FaissStore, PassageStore, open_store
 from app.text import bigrams, tagged
 from app.verify import checked
 
@@ -71,7 +71,7 @@ def make_embedder(settings: Settings) -> Embedder:
 def build(settings: Settings, *, rebuild: bool = False, embedder: Embedder | None = None, seeds_dir: Path | None = None) -> BuildReport:
     embedder = embedder or make_embedder(settings)
     if settings.store == "milvus":
-        from app.milvus_build import build_milvus
+        from app.index.milvus_build import build_milvus
 
         return build_milvus(settings, seeds_dir or settings.seeds_dir, embedder, chunk_settings(settings), rebuild=rebuild)
     return build_index(

@@ -50,9 +50,9 @@ def children(pid: int) -> list[int]:
 def material(settings: Settings, news: Path, n_articles: int) -> tuple[list[Any], list[list[str]], np.ndarray, Any]:
     """Real news passages, their lexical tokens and vectors from the configured model."""
     from app.bench import news_articles
+    from app.index.folder import embedding_text, lexical_text
     from app.ingest.passages import chunk_article
     from app.pipeline import chunk_settings, make_embedder
-    from app.store import embedding_text, lexical_text
     from app.text import lexical_tokens
 
     embedder = make_embedder(settings)
@@ -74,18 +74,18 @@ def grow(chunks: list[Any], tokens: list[list[str]], vectors: np.ndarray, size: 
 
 
 def load_faiss(chunks: list[Any], tokens: list[list[str]], vectors: np.ndarray, exact_max: int) -> Any:
-    from app.lexical import LexicalIndex
-    from app.store import Index, make_faiss
-    from app.stores import FaissStore
+    from app.index.bm25 import LexicalIndex
+    from app.index.folder import Index, make_faiss
+    from app.index.stores import FaissStore
 
     manifest = {"counts": {"chunks": len(chunks), "articles": 0}, "model": "bench"}
     return FaissStore(Index(Path("."), manifest, chunks, vectors, make_faiss(vectors, exact_max), LexicalIndex.build(tokens), []))
 
 
 def load_milvus(settings: Settings, chunks: list[Any], tokens: list[list[str]], vectors: np.ndarray, name: str) -> Any:
-    from app.milvus_base import connect, create_meta, create_passages, is_lite, meta_row, milvus_uri
-    from app.milvus_build import insert_passages, write_terms
-    from app.milvus_store import MilvusStore
+    from app.index.milvus_build import insert_passages, write_terms
+    from app.index.milvus_common import connect, create_meta, create_passages, is_lite, meta_row, milvus_uri
+    from app.index.milvus_store import MilvusStore
 
     client = connect(settings)
     for old in (name, f"{name}_meta"):

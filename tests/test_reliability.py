@@ -14,8 +14,8 @@ import pytest
 
 from app.config import Settings
 from app.errors import InputError
+from app.index.folder import current_folder, load_index
 from app.pipeline import load_pipeline
-from app.store import current_folder, load_index
 from tests.conftest import SEEDS, TINY_ARTICLE
 
 BIAOGAN = str(Path(sys.executable).with_name("biaogan"))

@@ -11,6 +11,7 @@ import pytest
 from app.answer import LocalCorpus, compose
 from app.config import Settings
 from app.errors import InputError
+from app.index.folder import build_index, load_index
 from app.ingest.passages import ChunkSettings
 from app.model.embed import HashEmbedder
 from app.pipeline import Pipeline
@@ -27,7 +28,6 @@ from app.rgb import (
     write_corpus,
 )
 from app.schema import Answer
-from app.store import build_index, load_index
 
 SHARED = "市经信局表示，将继续支持本地科技企业开展技术攻关。"
 MARATHON_NEG = [

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from app.config import Settings
+from app.index.retrieve import RowFilter, allowed_rows
 from app.pipeline import load_pipeline
-from app.retrieve import RowFilter, allowed_rows
 from app.schema import Filters
 
 

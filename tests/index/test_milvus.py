@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
+from app.index.stores import FaissStore, open_store
 from app.model.embed import HashEmbedder
 from app.pipeline import Pipeline, build, load_pipeline
 from app.schema import Filters
-from app.stores import FaissStore, open_store
 from tests.conftest import ROOT, SEEDS, TINY_ARTICLE
 
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from app.milvus_base import MilvusUnavailable, connect, filter_expr, like_literal  # noqa: E402
-from app.milvus_store import MilvusStore  # noqa: E402
+from app.index.milvus_common import MilvusUnavailable, connect, filter_expr, like_literal  # noqa: E402
+from app.index.milvus_store import MilvusStore  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_a_second_process_on_a_milvus_lite_file_is_told_why(tmp_path: Path) -> N
     settings = settings_for(SEEDS, tmp_path / "index", "milvus", str(tmp_path / "busy.db"))
     holder = connect(settings)  # this process now owns the file
     code = (
-        "from app.config import Settings; from app.milvus_base import connect\n"
+        "from app.config import Settings; from app.index.milvus_common import connect\n"
         f"try:\n    connect(Settings(store='milvus', milvus_uri={str(tmp_path / 'busy.db')!r}))\n"
         "except Exception as exc:\n    print(type(exc).__name__, exc.hint)\n"
     )

@@ -1,7 +1,7 @@
 """The passage store the pipeline answers from, and its embedded backend (the FAISS index folder).
 
 Two backends implement PassageStore: FaissStore (index/ folder: FAISS + our BM25 postings, loaded
-whole into the process; the default, no server) and app.milvus_store.MilvusStore (a Milvus
+whole into the process; the default, no server) and app.index.milvus_store.MilvusStore (a Milvus
 collection, for archives that outgrow one machine). The answerer asks a store for passages and for
 the few corpus statistics it needs (document frequency of a term, whether a text occurs anywhere,
 an article's byline passage) instead of scanning passages itself.
@@ -15,8 +15,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from app.index.folder import Index, load_index
 from app.schema import Chunk, Filters, Hit
-from app.store import Index, load_index
 from app.text import bigrams
 
 log = logging.getLogger(__name__)
@@ -77,14 +77,14 @@ class PassageStore(Protocol):
 
 
 class FaissStore:
-    """The index folder (app.store) behind the PassageStore interface; answers exactly as before."""
+    """The index folder (app.index.folder) behind the PassageStore interface; answers exactly as before."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
         self.manifest = index.manifest
         self.articles = index.articles
         self._by_article: dict[str, list[Chunk]] | None = None
-        self._row_filter: Any = None  # app.retrieve.RowFilter, built on the first filtered question
+        self._row_filter: Any = None  # app.index.retrieve.RowFilter, built on the first filtered question
         self._mentions: dict[str, bool] = {}
 
     @property
@@ -117,7 +117,7 @@ class FaissStore:
         self, question: str, vector: np.ndarray | None, *, k: int, mode: str, filters: Filters,
         candidates: int, fusion: str, rrf_k: int,
     ) -> list[Hit]:
-        from app.retrieve import RowFilter, search
+        from app.index.retrieve import RowFilter, search
 
         if filters and self._row_filter is None:
             self._row_filter = RowFilter(self.index.chunks)
@@ -182,7 +182,7 @@ class FaissStore:
 def open_store(settings: Any, fingerprint: str | None) -> PassageStore:
     """The configured backend's live index (raises IndexMissing when there is none yet)."""
     if settings.store == "milvus":
-        from app.milvus_store import open_milvus
+        from app.index.milvus_store import open_milvus
 
         return open_milvus(settings, fingerprint)
     return FaissStore(load_index(Path(settings.index_dir), fingerprint))

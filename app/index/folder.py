@@ -23,10 +23,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from app.errors import BiaoganError, IndexCorrupt, IndexFormatChanged, IndexMissing, IndexOutdated, SeedsError
+from app.index.bm25 import LexicalIndex
 from app.ingest.passages import ChunkSettings, chunk_article, split_sections
 from app.ingest.read import Skipped, read_or_skip, scan_sources
 from app.ingest.speakers import find_people
-from app.lexical import LexicalIndex
 from app.model.embed import Embedder
 from app.schema import Article, Chunk
 from app.text import add_words, lexical_tokens, lexicon_fingerprint, name_pinyin

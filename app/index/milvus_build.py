@@ -19,9 +19,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from app.errors import SeedsError
-from app.ingest.passages import ChunkSettings, chunk_article
-from app.ingest.read import Skipped, list_sources, read_or_skip
-from app.milvus_base import (
+from app.index.folder import BuildReport, article_record, embedding_text, lexical_text
+from app.index.milvus_common import (
     FORMAT_VERSION,
     MAX_BODY,
     alias_name,
@@ -35,10 +34,11 @@ from app.milvus_base import (
     point_alias,
     quoted,
 )
-from app.milvus_store import bm25_weights, read_kind, read_meta
+from app.index.milvus_store import bm25_weights, read_kind, read_meta
+from app.ingest.passages import ChunkSettings, chunk_article
+from app.ingest.read import Skipped, list_sources, read_or_skip
 from app.model.embed import Embedder
 from app.schema import Chunk
-from app.store import BuildReport, article_record, embedding_text, lexical_text
 from app.text import add_words, lexical_tokens
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from app.index.folder import Index
 from app.schema import Chunk, Filters, Hit
-from app.store import Index
 from app.text import expand_synonyms, lexical_tokens
 
 MODES = ("dense", "lexical", "hybrid")

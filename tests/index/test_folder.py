@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from app.errors import IndexCorrupt, IndexMissing, IndexOutdated
+from app.index.folder import IndexWriteFailed, build_index, current_folder, load_index
 from app.ingest.passages import ChunkSettings
 from app.model.embed import HashEmbedder
-from app.store import IndexWriteFailed, build_index, current_folder, load_index
 from tests.conftest import TINY_ARTICLE
 
 
@@ -32,7 +32,7 @@ def test_round_trip(seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder) ->
     assert index.manifest["chunker"] == {"max_chars": 300, "min_chars": 100}
     assert set(index.manifest["files"]) >= {"chunks.jsonl", "vectors.faiss", "embeddings.npy", "lexical.npz"}
     # The vectors read back belong to their passages: asking with a passage's own words finds it first.
-    from app.retrieve import dense
+    from app.index.retrieve import dense
 
     for row, chunk in enumerate(index.chunks):
         assert dense(index, embedder.encode_queries([chunk.text])[0], k=1)[0][0] == row
@@ -76,7 +76,7 @@ def test_nothing_changed_means_nothing_rewritten(seeds_copy: Path, tmp_path: Pat
 def test_a_changed_word_list_re_tokenises_without_re_embedding(
     seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app import store
+    from app.index import folder as store
 
     build(seeds_copy, tmp_path / "index", embedder)
     live = current_folder(tmp_path / "index")
@@ -112,7 +112,7 @@ def test_a_build_that_dies_midway_leaves_the_previous_index(seeds_copy: Path, tm
     def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("app.store.make_faiss", explode)
+    monkeypatch.setattr("app.index.folder.make_faiss", explode)
     with pytest.raises(RuntimeError):
         build(seeds_copy, tmp_path / "index", embedder)
     assert current_folder(tmp_path / "index") == live
@@ -186,7 +186,7 @@ def test_a_full_disk_is_reported_and_the_half_written_build_removed(
     live = current_folder(index_dir)
     (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")
     if failing == "jsonl":
-        monkeypatch.setattr("app.store._write_jsonl", _fills_the_disk)
+        monkeypatch.setattr("app.index.folder._write_jsonl", _fills_the_disk)
     else:  # faiss reports a full disk as a RuntimeError carrying strerror's text
         def write_index(index, path: str) -> None:  # type: ignore[no-untyped-def]
             Path(path).write_bytes(b"x" * 4096)
@@ -206,14 +206,14 @@ def test_an_unwritable_index_folder_is_a_clear_error(seeds_copy: Path, tmp_path:
     def refuse(path, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
 
-    monkeypatch.setattr("app.store.open", refuse, raising=False)
+    monkeypatch.setattr("app.index.folder.open", refuse, raising=False)
     with pytest.raises(IndexWriteFailed) as caught:
         build(seeds_copy, tmp_path / "index", embedder)
     assert caught.value.message == f"cannot write the index in {tmp_path / 'index'} (Permission denied)"
     assert "writable" in caught.value.hint and "--index" in caught.value.hint
     monkeypatch.undo()
     build(seeds_copy, tmp_path / "index", embedder)
-    monkeypatch.setattr("app.store._fill", refuse)  # the lock is there; the build folder cannot be made
+    monkeypatch.setattr("app.index.folder._fill", refuse)  # the lock is there; the build folder cannot be made
     (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")
     with pytest.raises(IndexWriteFailed, match="Permission denied"):
         build(seeds_copy, tmp_path / "index", embedder)
@@ -260,7 +260,7 @@ def test_an_article_deleted_while_a_second_build_waits_for_the_lock(
 def test_an_article_that_vanishes_after_the_listing_is_skipped(
     seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app import store
+    from app.index import folder as store
 
     index_dir = tmp_path / "index"
     (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")
@@ -304,7 +304,7 @@ def test_a_first_start_says_once_in_chinese_that_it_builds_the_index(hash_settin
 def test_above_exact_index_max_the_index_is_hnsw_and_still_finds_the_right_passages(
     seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder
 ) -> None:
-    from app.retrieve import dense, search
+    from app.index.retrieve import dense, search
 
     build(seeds_copy, tmp_path / "exact", embedder)
     build(seeds_copy, tmp_path / "hnsw", embedder, exact_max=5)  # the seeds give ~25 passages

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from app.index.bm25 import LexicalIndex
+from app.index.folder import build_index, load_index
+from app.index.retrieve import lexical, query_tokens, rrf, search, weighted
 from app.ingest.passages import ChunkSettings
-from app.lexical import LexicalIndex
 from app.model.embed import HashEmbedder
-from app.retrieve import lexical, query_tokens, rrf, search, weighted
 from app.schema import Filters
-from app.store import build_index, load_index
 from app.text import tokenize
 
 
@@ -76,7 +76,7 @@ def test_hits_record_both_rankings(index, embedder: HashEmbedder) -> None:  # ty
 def test_a_speaker_filter_matches_whole_names_only() -> None:
     from dataclasses import replace
 
-    from app.retrieve import RowFilter
+    from app.index.retrieve import RowFilter
     from tests.conftest import make_hit
 
     def make_chunk(n: int, text: str, **fields):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from app.errors import IndexFormatChanged, IndexMissing, IndexOutdated
-from app.milvus_base import (
+from app.index.milvus_common import (
     FORMAT_VERSION,
     alias_name,
     chunks_of,
@@ -24,13 +24,13 @@ from app.milvus_base import (
     quoted,
     term_id,
 )
-from app.retrieve import MODES, Ranking, weighted
+from app.index.retrieve import MODES, Ranking, weighted
 from app.schema import Chunk, Filters, Hit
 from app.text import add_words, expand_synonyms, lexical_tokens
 
 log = logging.getLogger(__name__)
 
-K1, B = 1.2, 0.75  # as app.lexical
+K1, B = 1.2, 0.75  # as app.index.bm25
 _CHUNK = ["chunk"]
 _QUERY_MAX = 16_384  # Milvus's largest query window
 
