@@ -1,4 +1,4 @@
-"""How well app/support.py flags unsupported claims, on a hand-written set of examples."""
+"""How well app/answer/support.py flags unsupported claims, on a hand-written set of examples."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.answer.support import check
 from app.errors import InputError
-from app.support import check
 
 
 @dataclass(frozen=True)

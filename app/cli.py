@@ -138,13 +138,13 @@ def ask(
         return
     answer = pipeline.ask(question or "", k=k, mode=mode, filters=filters)
     if docx:
-        from app.briefing import to_docx
+        from app.answer.briefing import to_docx
 
         _echo(f"wrote {to_docx([answer], docx)}", err=True)
     if as_json or output == "json":
         typer.echo(_json_text(answer.to_dict(), indent=2))
         return
-    from app.briefing import source_line, to_markdown
+    from app.answer.briefing import source_line, to_markdown
 
     if output == "briefing":
         _echo(to_markdown(answer))
@@ -178,7 +178,7 @@ def _parse_line(line: str) -> tuple[str, list[str]]:
 
 def _ask_lines(pipeline, k: int, mode: str, filters) -> None:  # type: ignore[no-untyped-def]
     """One JSON object per input line; a bad line yields an error object, not a crash."""
-    from app.followup import Turn
+    from app.answer.followup import Turn
 
     for line in sys.stdin:
         if not line.strip():
@@ -398,8 +398,8 @@ def check_claims(
     threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.0, max=1.0, help="Overlap threshold to report on (default: the shipped one).")] = None,
 ) -> None:
     """Precision and recall of the LLM-answer check at flagging unsupported claims, over a range of thresholds."""
+    from app.answer.support import THRESHOLD
     from app.claimeval import calibrate, read_examples
-    from app.support import THRESHOLD
 
     chosen = THRESHOLD if threshold is None else threshold
     examples = read_examples(path)

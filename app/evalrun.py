@@ -104,9 +104,9 @@ def run_eval(
             results[name] = result
             failures += [f"{name}: {f}" for f in check_gates(result, gates)]
         elif name == "cmrc":
-            from app.answer import LocalCorpus, compose
+            from app.answer.compose import LocalCorpus, compose
+            from app.answer.verify import checked
             from app.rgb import passages_as_hits
-            from app.verify import checked
 
             def reader(question: str, passages: list[str]):  # type: ignore[no-untyped-def]
                 return checked(compose(question, passages_as_hits(passages), LocalCorpus(passages), pipeline.similarity, model=pipeline.model))

@@ -135,9 +135,9 @@ def run_rgb_suite(pipeline_for, rgb_path: Path, work_dir: Path, noises: list[flo
 
     pipeline_for(corpus_dir, index_dir) returns a Pipeline over that corpus (built if needed).
     """
-    from app.answer import LocalCorpus, compose
+    from app.answer.compose import LocalCorpus, compose
+    from app.answer.verify import checked
     from app.rgb import load_rgb, passages_as_hits, run_end_to_end, run_reader, write_corpus
-    from app.verify import checked
 
     everything = load_rgb(rgb_path)
     items = everything[:limit] if limit else everything

@@ -145,8 +145,8 @@ def fact_present(fact: Any, text: str) -> bool:
 
 def answer_row(pipeline, q: Question, locator: EvidenceLocator, k: int = 5) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Ask one question (with its earlier turns) and score the answer."""
-    from app.followup import Turn
-    from app.verify import problems
+    from app.answer.followup import Turn
+    from app.answer.verify import problems
 
     history: list[Turn] = []
     for turn in q.turns[:-1]:

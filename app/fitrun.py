@@ -7,12 +7,12 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
+from app.answer.scorer import PRIOR_FILE, SentenceModel
 from app.config import PROJECT_ROOT, Settings
 from app.evalrun import pipeline_over
 from app.evaluate import load_questions
 from app.fitting import cross_validate, fit, question_groups, reading_groups, rgb_items, top1
 from app.pipeline import load_pipeline
-from app.scorer import PRIOR_FILE, SentenceModel
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""`biaogan fit-answerer`: fit the sentence model (app/scorer.py) on every development set.
+"""`biaogan fit-answerer`: fit the sentence model (app/answer/scorer.py) on every development set.
 
 Each answerable question of each set gives its candidate sentences (from the passages retrieved for
 it, or the passages a reader set hands over), their features, and a label: whether the sentence
@@ -19,10 +19,10 @@ from typing import Any, Callable
 import numpy as np
 from tqdm import tqdm
 
-from app.answer import LocalCorpus
-from app.qtype import analyse
-from app.scorer import FEATURES, SentenceModel
-from app.sentences import features
+from app.answer.candidates import features
+from app.answer.compose import LocalCorpus
+from app.answer.question import analyse
+from app.answer.scorer import FEATURES, SentenceModel
 
 log = logging.getLogger(__name__)
 

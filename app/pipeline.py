@@ -13,25 +13,25 @@ from pathlib import Path
 
 import numpy as np
 
-from app.answer import compose, is_common, post_holders
+from app.answer.candidates import asks_outlet, date_forms, forms
+from app.answer.compose import compose, is_common, post_holders
+from app.answer.followup import Entities, Turn, TurnMemory, already_said, recent, resolve, swaps_subject, unresolved_pronoun
+from app.answer.generate import from_llm
+from app.answer.llm import LLMUnavailable, llm_from_settings
+from app.answer.parts import per_subject
+from app.answer.question import DATE_TERM, posts
+from app.answer.quotes import asks_summary
+from app.answer.scorer import default_model, load_model
+from app.answer.verify import checked
 from app.config import Settings
 from app.errors import IndexFormatChanged, IndexMissing, InputError
-from app.followup import Entities, Turn, TurnMemory, already_said, recent, resolve, swaps_subject, unresolved_pronoun
-from app.generate import from_llm
 from app.index.folder import BuildReport, Index, build_index
 from app.index.stores import FaissStore, PassageStore, open_store
 from app.ingest.passages import ChunkSettings
 from app.limits import Clock, Deadline, embed_text
-from app.llm import LLMUnavailable, llm_from_settings
 from app.model.embed import Embedder, load_embedder
-from app.parts import per_subject
-from app.qtype import DATE_TERM, posts
-from app.quotes import asks_summary
 from app.schema import Answer, Filters, Hit
-from app.scorer import default_model, load_model
-from app.sentences import asks_outlet, date_forms, forms
 from app.text import bigrams, tagged
-from app.verify import checked
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class Pipeline:
         return self._people
 
     def holds_post(self, organisation: str, title: str) -> bool:
-        """Whether a quoted person's position holds the post (see app.answer.post_holders)."""
+        """Whether a quoted person's position holds the post (see app.answer.compose.post_holders)."""
         found = post_holders(self._posts(), organisation, title)
         return found is None or bool(found)
 
@@ -158,7 +158,7 @@ class Pipeline:
         return None
 
     def common(self, term: str) -> bool:
-        """Whether a term is in a large share of the passages (see app.answer.is_common)."""
+        """Whether a term is in a large share of the passages (see app.answer.compose.is_common)."""
         return is_common(self._doc_freq(term), self.index.n_docs)
 
     def has(self, term: str) -> bool:

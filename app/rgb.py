@@ -227,7 +227,7 @@ def run_reader(
     """RGB's reader protocol: sampled passages straight to answer_fn(question, passages), no retrieval.
 
     Our extractive answerer takes them through passages_as_hits, e.g.
-    run_reader(lambda q, ps: compose(q, passages_as_hits(ps), LocalCorpus(ps)), items, 0.4) with app.answer.
+    run_reader(lambda q, ps: compose(q, passages_as_hits(ps), LocalCorpus(ps)), items, 0.4) with app.answer.compose.
     At noise 1.0 every passage is a negative and refusing is the correct behaviour: rejection_rate.
     """
     rows = []

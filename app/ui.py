@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.briefing import conversation_markdown, conversation_text, to_docx
+from app.answer.briefing import conversation_markdown, conversation_text, to_docx
+from app.answer.followup import Turn
 from app.conversations import ConversationStore
 from app.corpus import CorpusService, Progress, Upload
 from app.errors import BiaoganError
 from app.feedback import append_feedback
-from app.followup import Turn
 from app.limits import DeadlineExceeded, check_api_request
 from app.schema import Answer, Filters
 from app.text import name_pinyin

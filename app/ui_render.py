@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from app.briefing import answer_body, related_line, to_text, who_said
+from app.answer.briefing import answer_body, related_line, to_text, who_said
 from app.schema import Answer, Citation
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~<&.=$])")

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.answer.scorer import FEATURES, SentenceModel, default_model, load_model
 from app.errors import InputError
 from app.fitting import Group, fit, held, top1
-from app.scorer import FEATURES, SentenceModel, default_model, load_model
 
 
 def _row(**values: float) -> list[float]:

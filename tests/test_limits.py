@@ -13,8 +13,8 @@ import pytest
 from starlette.testclient import TestClient
 
 import app.pipeline as pipeline_module
+from app.answer.followup import Turn
 from app.config import Settings
-from app.followup import Turn
 from app.limits import QUERY_EMBED_TOKENS, BodyLimit, Deadline, DeadlineExceeded, FailedLogins, LoginLimit, server_middleware
 from app.pipeline import Pipeline, load_pipeline
 from app.ui import ChatHandlers

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import LocalCorpus, compose
+from app.answer.compose import LocalCorpus, compose
 from app.config import Settings
 from app.errors import InputError
 from app.index.folder import build_index, load_index

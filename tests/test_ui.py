@@ -14,7 +14,7 @@ import gradio as gr
 import pytest
 from markdown_it import MarkdownIt
 
-from app.briefing import to_text
+from app.answer.briefing import to_text
 from app.config import Settings
 from app.conversations import ConversationStore
 from app.pipeline import Pipeline, load_pipeline

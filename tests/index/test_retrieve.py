@@ -138,7 +138,7 @@ def test_a_date_is_known_from_the_articles_dates_and_one_nobody_published_on_is_
 
 
 def test_a_first_question_with_a_pronoun_carries_a_notice(hash_settings) -> None:  # type: ignore[no-untyped-def]
-    from app.followup import Turn
+    from app.answer.followup import Turn
     from app.pipeline import load_pipeline
 
     pipeline = load_pipeline(hash_settings)

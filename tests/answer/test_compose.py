@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.answer import LocalCorpus, compose
-from app.verify import problems
+from app.answer.compose import LocalCorpus, compose
+from app.answer.verify import problems
 from tests.conftest import make_hit
 
 LI = {"speaker": "李明", "position": "市科技局党组书记、局长", "department": "市科技局"}
@@ -203,7 +203,7 @@ def test_asking_for_a_post_shows_the_position_even_when_the_quote_names_the_spea
 
 
 def test_a_post_nobody_quoted_holds_is_refused() -> None:
-    from app.answer import holds_post
+    from app.answer.compose import holds_post
 
     people = ["市委副秘书长、市委政研室主任严波", "市工信局党组书记、局长王智明"]
     assert not holds_post(people, "市委", "书记")  # 秘书长 is not 书记
@@ -213,7 +213,7 @@ def test_a_post_nobody_quoted_holds_is_refused() -> None:
 
 
 def test_posts_in_questions() -> None:
-    from app.qtype import posts
+    from app.answer.question import posts
 
     assert posts("市委书记说了什么？") == (("市委", "书记"),)
     assert posts("市长说了什么？") == (("", "市长"),)
@@ -221,7 +221,7 @@ def test_posts_in_questions() -> None:
 
 
 def test_garbled_ocr_and_fragments_are_not_quoted_when_a_real_sentence_fits() -> None:
-    from app.sentences import garbled
+    from app.answer.candidates import garbled
 
     noise = "市文化电和旅游局党组书记、局大量雪萍说,独具特色的场景雪萍说,独具特色的场会域全时的场为。"
     assert garbled(noise) and not garbled("这次跟随代表团到成都学习考察,让我们开阔了视野。")
@@ -256,8 +256,8 @@ def test_topic_words_match_across_middle_dots_and_the_same_quote_is_not_repeated
 
 
 def test_a_quoted_sentence_ending_in_a_full_stop_is_one_sentence_not_a_pair() -> None:
-    from app.qtype import analyse
-    from app.sentences import score
+    from app.answer.candidates import score
+    from app.answer.question import analyse
 
     quoted = make_hit("“在科技城,我认识了很多外省青年。”", article="a1")
     plain = make_hit("在科技城,我认识了很多外省青年。", article="a2")
@@ -311,8 +311,8 @@ def test_each_item_a_question_enumerates_gets_a_quote_with_its_figure() -> None:
 
 
 def test_parts_are_the_items_of_an_enumeration_asked_about_one_by_one() -> None:
-    from app.qtype import analyse
-    from app.quotes import parts
+    from app.answer.question import analyse
+    from app.answer.quotes import parts
 
     assert parts(analyse("工信局负责人说的新兴产业、传统优势产业、未来产业各有几个？")) == [["新兴产业"], ["传统", "优势产业"], ["未来产业"]]
     # Words every item shares ("投资的目标") do not tell the items apart.
@@ -336,8 +336,8 @@ def test_a_date_in_the_question_is_matched_by_the_passages_of_that_day() -> None
     that_day = make_hit("商务局将打造一批特色商业街区。", rank=2, article="a2", **WANG)
     that_day = replace(that_day, chunk=replace(that_day.chunk, date="2023-05-17"))
     other_day = replace(other_day, chunk=replace(other_day.chunk, date="2023-06-01"))
-    from app.qtype import analyse
-    from app.sentences import score
+    from app.answer.candidates import score
+    from app.answer.question import analyse
 
     hits = [other_day, that_day]
     ranked = score(analyse("5月17日那版里商务局打算打造什么？"), hits, LocalCorpus([h.chunk.text for h in hits]).idf)
@@ -345,9 +345,9 @@ def test_a_date_in_the_question_is_matched_by_the_passages_of_that_day() -> None
 
 
 def test_a_further_quote_must_cover_most_of_what_the_best_one_covers() -> None:
-    from app.qtype import analyse
-    from app.quotes import select
-    from app.sentences import Sentence
+    from app.answer.candidates import Sentence
+    from app.answer.question import analyse
+    from app.answer.quotes import select
 
     hit = make_hit("聚焦数字经济,大力发展新材料、新能源等新兴产业。推动人工智能、区块链融合发展。", **LI)
     cut = hit.chunk.text.index("。") + 1
@@ -360,9 +360,9 @@ def test_a_further_quote_must_cover_most_of_what_the_best_one_covers() -> None:
 
 
 def test_an_english_further_quote_is_judged_by_its_similarity_above_the_floor() -> None:
-    from app.qtype import analyse
-    from app.quotes import MIN_SIMILARITY_EN, select
-    from app.sentences import Sentence
+    from app.answer.candidates import Sentence
+    from app.answer.question import analyse
+    from app.answer.quotes import MIN_SIMILARITY_EN, select
 
     hit = make_hit("对外开放方面,促进交通区位优势向枢纽经济优势转变。大家希望到郑州来投资兴业。", **LI)
     cut = hit.chunk.text.index("。") + 1
@@ -448,7 +448,7 @@ def test_which_newspaper_is_answered_by_a_byline_naming_it() -> None:
 
 
 def test_a_report_is_not_a_newspaper_and_telling_a_reporter_is_not_a_byline() -> None:
-    from app.sentences import asks_outlet, is_credit_line
+    from app.answer.candidates import asks_outlet, is_credit_line
 
     assert asks_outlet("这些报道登在哪家报纸上？") and not asks_outlet("区里在分享会上发布了一份什么报告？")
     assert is_credit_line("测试日报记者 张三 通讯员 李四") and is_credit_line("（记者 王五）")
@@ -456,7 +456,7 @@ def test_a_report_is_not_a_newspaper_and_telling_a_reporter_is_not_a_byline() ->
 
 
 def test_who_holds_a_post_is_found_from_positions_and_a_deputy_does_not_hold_it() -> None:
-    from app.answer import post_holders
+    from app.answer.compose import post_holders
 
     people = [("林海", "东湖区住建局副局长"), ("周立", "东湖区委书记"), ("韩梅", "市双拥办主任、市退役军人事务局局长")]
     assert post_holders(people, "东湖区住建局", "局长") == []  # only a 副局长 there
@@ -466,7 +466,7 @@ def test_who_holds_a_post_is_found_from_positions_and_a_deputy_does_not_hold_it(
 
 
 def test_a_question_asking_two_things_gets_a_quote_for_each() -> None:
-    from app.answer import sub_questions
+    from app.answer.compose import sub_questions
 
     parts = sub_questions("东湖区今年争取哪个项目落地？项目在哪座城市？")
     assert len(parts) == 2 and parts[1].endswith("项目在哪座城市？") and "东湖区" in parts[1]
@@ -536,8 +536,8 @@ def test_a_sentence_pointing_back_is_about_what_the_sentence_before_names() -> N
 
 
 def test_a_sentence_that_opens_or_closes_a_longer_quotation_is_shown_balanced() -> None:
-    from app.answer import _attributed
-    from app.sentences import Sentence
+    from app.answer.candidates import Sentence
+    from app.answer.compose import _attributed
 
     def shown(text: str) -> str:
         hit = make_hit(text, **LI)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.parts import coordinated, per_subject, sub_questions
+from app.answer.parts import coordinated, per_subject, sub_questions
 
 
 def test_asking_phrases_joined_by_a_pause_mark_are_asked_one_by_one() -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from app.answer.prompts import format_passages, load_prompt
 from app.errors import BiaoganError
-from app.prompts import format_passages, load_prompt
 from app.schema import Chunk
 
 log = logging.getLogger(__name__)

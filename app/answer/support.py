@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.figures import Figure, english_figures, figures, matches, normalize
+from app.answer.figures import Figure, english_figures, figures, matches, normalize
 from app.text import bigrams, cities, cjk_ratio, english_places, sentence_spans, synonyms, tagged, words
 
 THRESHOLD = 0.35

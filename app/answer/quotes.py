@@ -8,14 +8,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from app.answer.candidates import Idf, Sentence, Similarity, fits, forms, named_groups, score, titled
+from app.answer.parts import MAX_PARTS, asked_sentences, subjects
+from app.answer.question import QUESTION_WORD, QuestionInfo, fits_type
+from app.answer.scorer import SentenceModel
+from app.answer.topic import FRAME_WORDS, MARKS, mentions, on_topic, topic_terms
 from app.ingest.metadata import ROLES
-from app.parts import MAX_PARTS, asked_sentences, subjects
-from app.qtype import QUESTION_WORD, QuestionInfo, fits_type
 from app.schema import Hit
-from app.scorer import SentenceModel
-from app.sentences import Idf, Sentence, Similarity, fits, forms, named_groups, score, titled
 from app.text import bigrams, segments, sentence_spans, words
-from app.topic import FRAME_WORDS, MARKS, mentions, on_topic, topic_terms
 
 # English questions are scored by dense similarity between the question and each sentence.
 MIN_SIMILARITY_EN = 0.70
@@ -110,7 +110,7 @@ def summary(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
 
 
 # "新兴产业、传统优势产业、未来产业各有几个": an enumeration in a question that asks about each item
-# (found by app.parts.subjects).
+# (found by app.answer.parts.subjects).
 _LEAD_IN = re.compile(r"^.*[的说在对把将从给向]")  # "工信局负责人说的新兴产业" -> 新兴产业
 ITEM_SHARE = 0.5  # share of an item's words a quote names for it to be about the item
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from app.answer.llm import LLMAnswerer, LLMConfig, LLMUnavailable, endpoint_label, format_history, llm_from_settings
+from app.answer.prompts import PROMPTS_DIR, format_passages, load_prompt
 from app.errors import BiaoganError
-from app.llm import LLMAnswerer, LLMConfig, LLMUnavailable, endpoint_label, format_history, llm_from_settings
-from app.prompts import PROMPTS_DIR, format_passages, load_prompt
 from app.schema import Chunk
 from tests.fake_openai import FakeOpenAI, fake_openai  # noqa: F401 (fixture)
 
@@ -260,7 +260,7 @@ def test_key_never_in_repr_or_logs(fake_openai: FakeOpenAI, caplog: pytest.LogCa
         answerer(fake_openai).complete(QUESTION, CHUNKS)
     assert KEY not in str(caught.value) and "HTTP 401" in caught.value.message
     assert KEY not in caplog.text and "Incorrect API key provided: ***" in caplog.text
-    lines = [r.getMessage() for r in caplog.records if r.name == "app.llm" and r.levelno == logging.INFO]
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.answer.llm" and r.levelno == logging.INFO]
     assert len(lines) == 2
     assert "model=qwen-test" in lines[0] and "passages=2" in lines[0] and "seconds=" in lines[0]
 
@@ -302,7 +302,7 @@ def test_credentials_in_the_base_url_reach_neither_users_nor_logs(
     # The server answers an error status (which one depends on how the client joins the query to
     # the path); users see the host and the status, the log the server's words with *** for secrets.
     assert re.fullmatch(rf"the LLM at {re.escape(host)} failed \(HTTP \d+\)", caught.value.message)
-    warning = next(r.getMessage() for r in caplog.records if r.name == "app.llm" and r.levelno == logging.WARNING)
+    warning = next(r.getMessage() for r in caplog.records if r.name == "app.answer.llm" and r.levelno == logging.WARNING)
     assert host in warning and "***" in warning
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from app.answer.candidates import Sentence, context, forms
+from app.answer.question import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type, period_forms
 from app.ingest.metadata import ROLES
-from app.qtype import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type, period_forms
-from app.sentences import Sentence, context, forms
 from app.text import sentence_spans, subwords
 
 MARKS = re.compile(r"[\s·•・“”\"'‘’《》「」『』]")

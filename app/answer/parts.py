@@ -7,9 +7,9 @@ Chinese grammar only, nothing of a particular corpus:
   "办了多少年，是第几届"; not "几位受访者都谈到了…，分别怎么说");
 - subjects joined by 和/与/及/、 and distributed by 各/分别/各自 ("A和B各签了多少个项目"): `coordinated`
   gives one question per subject. Each is retrieved on its own (app.pipeline), so one side's
-  passages cannot crowd out the other's, and answered as its own part (app.answer), unless the
-  subjects are people or departments, whose own passages answer for each (app.quotes.choose).
-  `subjects` also gives the items of an enumeration asked about one by one (app.quotes.parts).
+  passages cannot crowd out the other's, and answered as its own part (app.answer.compose), unless the
+  subjects are people or departments, whose own passages answer for each (app.answer.quotes.choose).
+  `subjects` also gives the items of an enumeration asked about one by one (app.answer.quotes.parts).
 
 A later part that leaves out the subject of the first carries the first part's words in brackets
 ("（东湖区 项目）项目在哪座城市？").
@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 
-from app.qtype import QUESTION_WORD
+from app.answer.question import QUESTION_WORD
 from app.text import segments, words
 
 MAX_PARTS = 4

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.briefing import conversation_markdown, source_line, to_docx, to_markdown, to_text
+from app.answer.briefing import conversation_markdown, source_line, to_docx, to_markdown, to_text
 from tests.conftest import make_hit
 
 
@@ -64,7 +64,7 @@ def test_markdown_export_shows_article_html_and_links_as_text() -> None:
 def test_a_link_definition_in_an_article_does_not_turn_citation_markers_into_links() -> None:
     from markdown_it import MarkdownIt
 
-    from app.briefing import markdown_escape
+    from app.answer.briefing import markdown_escape
 
     page = MarkdownIt("commonmark", {"html": True}).render(markdown_escape("答案[1]\n[1]: javascript:alert(4)"))
     assert "<a " not in page and "答案[1]" in page
@@ -73,7 +73,7 @@ def test_a_link_definition_in_an_article_does_not_turn_citation_markers_into_lin
 def test_markdown_escape_keeps_list_and_heading_syntax_literal() -> None:
     from markdown_it import MarkdownIt
 
-    from app.briefing import markdown_escape
+    from app.answer.briefing import markdown_escape
 
     for line in ("# 不是标题", "- 不是列表", "3. 第三条", "小标题\n===", "> 不是引用", "`代码`"):
         html = MarkdownIt("commonmark", {"html": True}).render(markdown_escape(line))

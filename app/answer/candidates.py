@@ -9,11 +9,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.followup import Entities  # the same recogniser resolves follow-up questions
-from app.openings import dateline_end, pointer_end, points_back, sentence_before
-from app.qtype import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type
+from app.answer.followup import Entities  # the same recogniser resolves follow-up questions
+from app.answer.openings import dateline_end, pointer_end, points_back, sentence_before
+from app.answer.question import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type
+from app.answer.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.schema import Hit
-from app.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.text import bigrams, english_places, name_pinyin, sentence_spans, synonyms
 
 Idf = Callable[[str], float]
@@ -292,7 +292,7 @@ def features(
     info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity | None = None,
 ) -> tuple[list[tuple[Hit, int, int]], list[float], np.ndarray]:
     """Every candidate quote, its support (share of the question covered) and its feature row
-    (columns as app.scorer.FEATURES)."""
+    (columns as app.answer.scorer.FEATURES)."""
     spans = candidates(info, hits)
     if not spans:
         return [], [], np.zeros((0, len(FEATURES)))
@@ -336,7 +336,7 @@ def features(
 
 
 def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity | None = None, model: SentenceModel | None = None) -> list[Sentence]:
-    """Every candidate quote scored by the answer-sentence model (app.scorer); best first."""
+    """Every candidate quote scored by the answer-sentence model (app.answer.scorer); best first."""
     spans, supports, rows = features(info, hits, idf, similarity)
     if not spans:
         return []

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from app.answer.verify import checked, claims, problems, uncited_sentences
 from app.schema import Answer, Citation
-from app.verify import checked, claims, problems, uncited_sentences
 from tests.conftest import make_hit
 
 PASSAGE = "力争全市固定资产投资突破7000亿元。工业投资达到1500亿元。"

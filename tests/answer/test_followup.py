@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.followup import Entities, Turn, resolve
+from app.answer.followup import Entities, Turn, resolve
 from tests.conftest import make_hit
 
 CHUNKS = [
@@ -62,7 +62,7 @@ def test_this_aspect_points_at_the_last_answers_topic() -> None:
 
 
 def test_what_the_last_answer_said_is_marked_for_questions_asking_beyond_it() -> None:
-    from app.followup import already_said
+    from app.answer.followup import already_said
 
     earlier = [Turn("王智明说要对标哪些城市？", quotes=("对标苏州,我市首先要构建产业生态。",))]
     assert already_said("他还提到了什么？", earlier).quotes == earlier[0].quotes
@@ -73,7 +73,7 @@ def test_what_the_last_answer_said_is_marked_for_questions_asking_beyond_it() ->
 
 
 def test_a_personal_pronoun_with_nobody_to_mean_is_reported() -> None:
-    from app.followup import unresolved_pronoun
+    from app.answer.followup import unresolved_pronoun
 
     assert unresolved_pronoun("他说了什么？", "他说了什么？", ENTITIES) == "他"
     assert unresolved_pronoun("What did he say?", "What did he say?", ENTITIES) == "he"

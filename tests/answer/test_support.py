@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.figures import chinese_number, english_figures, figures, matches
-from app.support import THRESHOLD, check, is_english, overlap
+from app.answer.figures import chinese_number, english_figures, figures, matches
+from app.answer.support import THRESHOLD, check, is_english, overlap
 
 PASSAGE = (
     "力争工业投资达到1500亿元、地产开发投资达到3000亿元,力争全市固定资产投资突破7000亿元。"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from app.answer.generate import ENGLISH_NOTICE, from_llm
+from app.answer.llm import LLMAnswerer, LLMConfig
+from app.answer.verify import UNVERIFIED
 from app.config import Settings
-from app.generate import ENGLISH_NOTICE, from_llm
-from app.llm import LLMAnswerer, LLMConfig
 from app.pipeline import UNCHECKED_DRAFT, load_pipeline
-from app.verify import UNVERIFIED
 from tests.conftest import make_hit
 from tests.fake_openai import FakeOpenAI, fake_openai  # noqa: F401 (fixture)
 

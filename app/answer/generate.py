@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import re
 
+from app.answer.support import Verdict, check, is_english
+from app.answer.verify import UNVERIFIED, claims, problems
 from app.schema import Answer, Citation, Hit
-from app.support import Verdict, check, is_english
 from app.text import bigrams, sentence_spans
-from app.verify import UNVERIFIED, claims, problems
 
 log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -47,7 +47,7 @@ def from_llm(question: str, generated: str, hits: list[Hit]) -> Answer:
     """Turn generated text into an Answer whose citations are verbatim quotes of the cited passages.
 
     Sentences without a valid citation, or that the passages they cite do not support (see
-    app/support.py), are marked （未核实） and counted in a notice, never shown as if they passed.
+    app/answer/support.py), are marked （未核实） and counted in a notice, never shown as if they passed.
     """
     text = generated.strip()
     if text.startswith(REFUSAL_START) or not hits:

@@ -14,14 +14,24 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from app.parts import per_subject, sub_questions
-from app.qtype import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
-from app.quotes import MIN_SIMILARITY_EN, choose
+from app.answer.candidates import (
+    Sentence,
+    Similarity,
+    asks_outlet,
+    context,
+    fits,
+    forms,
+    is_credit_line,
+    named_groups,
+    with_antecedent,
+)
+from app.answer.parts import per_subject, sub_questions
+from app.answer.question import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
+from app.answer.quotes import MIN_SIMILARITY_EN, choose
+from app.answer.scorer import SentenceModel
+from app.answer.topic import on_topic
 from app.schema import Answer, Citation, Hit
-from app.scorer import SentenceModel
-from app.sentences import Sentence, Similarity, asks_outlet, context, fits, forms, is_credit_line, named_groups, with_antecedent
 from app.text import sentence_spans
-from app.topic import on_topic
 
 # Calibrated on both question sets (README, "Evaluation"): any floor on the share of the question's
 # weighted terms a quote covers refused more answerable questions than unanswerable ones, so it is

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.qtype import analyse, fits_type
+from app.answer.question import analyse, fits_type
 
 
 @pytest.mark.parametrize(
@@ -97,14 +97,14 @@ def test_a_date_is_one_term_not_figures() -> None:
 
 
 def test_the_count_a_which_question_expects() -> None:
-    from app.qtype import asked_count
+    from app.answer.question import asked_count
 
     assert [asked_count(q) for q in ("具体是哪13条？", "要做到哪三点？", "哪两个中心？", "哪十二个城市？", "哪二十个项目？")] == [13, 3, 2, 12, 20]
     assert asked_count("要做到哪几点？") == 0 and asked_count("哪一个城市？") == 1
 
 
 def test_items_listed_counts_the_longest_enumeration_of_a_clause() -> None:
-    from app.qtype import items_listed
+    from app.answer.question import items_listed
 
     assert items_listed("做到学习找标杆、借鉴提标准、转化见标志,切实转化。") == 3
     assert items_listed("加快建设应用创新推广中心和数字化转型促进中心。") == 2
@@ -114,7 +114,7 @@ def test_items_listed_counts_the_longest_enumeration_of_a_clause() -> None:
 
 
 def test_a_figure_question_pins_its_period_and_texts_write_it_several_ways() -> None:
-    from app.qtype import analyse, period_forms
+    from app.answer.question import analyse, period_forms
 
     assert analyse("空港中心8月份的货量环比增长了多少？").periods == ("8月份",)
     assert analyse("今年1至7月事故起数下降了多少？").periods == ("1至7月",)
@@ -124,7 +124,7 @@ def test_a_figure_question_pins_its_period_and_texts_write_it_several_ways() -> 
 
 
 def test_a_figure_for_another_month_does_not_answer() -> None:
-    from app.answer import LocalCorpus, compose
+    from app.answer.compose import LocalCorpus, compose
     from tests.conftest import make_hit
 
     text = "该中心运行以来货量连月攀升，其中6月、7月货量环比增长78%和41%。"
@@ -134,7 +134,7 @@ def test_a_figure_for_another_month_does_not_answer() -> None:
 
 
 def test_an_office_named_after_its_level_is_one_name_even_where_jieba_splits_it() -> None:
-    from app.qtype import specifics
+    from app.answer.question import specifics
 
     assert "市测试局" in specifics("市测试局负责人说了什么？")
     assert specifics("市工信局党组书记说了什么？") == ("工信局",)  # jieba's own word is kept, not doubled
