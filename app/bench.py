@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from app.config import Settings
-from app.evaluate import percentile
+from app.evaluation.metrics import percentile
 from app.index.bm25 import LexicalIndex
 from app.index.folder import Index, embedding_text, lexical_text, make_faiss
 from app.ingest.clean import clean, is_body

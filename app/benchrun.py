@@ -13,7 +13,7 @@ import numpy as np
 
 from app.bench import cold_start, hnsw_recall, news_articles, serving_memory, synthetic_index, time_indexing, time_queries
 from app.config import PROJECT_ROOT, Settings
-from app.evaluate import load_questions
+from app.evaluation.metrics import load_questions
 from app.ingest.passages import ChunkSettings
 from app.pipeline import Pipeline, load_pipeline
 
@@ -23,7 +23,7 @@ GOALS = "retrieval p50 ≤ 30 ms and answer p50 ≤ 80 ms at 10k; indexing withi
 
 def _baseline_search(texts: list[str], vectors: np.ndarray, embedder: Any) -> Any:
     """The LangChain baseline's retrieval over the same passages and vectors, as a callable."""
-    from app.baseline import _embeddings_class, _import_faiss_store
+    from app.evaluation.baseline import _embeddings_class, _import_faiss_store
 
     FAISS, strategy = _import_faiss_store()
     store = FAISS.from_embeddings(zip(texts, vectors.tolist()), _embeddings_class()(embedder), distance_strategy=strategy.MAX_INNER_PRODUCT)
@@ -42,7 +42,7 @@ def run_bench(settings: Settings, news: Path, index_articles: int, sizes: list[i
     articles = news_articles(news, index_articles)
     indexing = time_indexing(articles, embedder, ChunkSettings(settings.chunk_max_chars, settings.chunk_min_chars))
     chunks, tokens, vectors = indexing.pop("chunks"), indexing.pop("tokens"), indexing.pop("vectors")
-    from app.baseline import LangChainBaseline
+    from app.evaluation.baseline import LangChainBaseline
 
     started = time.perf_counter()
     baseline = LangChainBaseline.build(articles, embedder)

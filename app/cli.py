@@ -315,7 +315,7 @@ def load(
     from urllib.parse import urlparse
 
     from app.config import PROJECT_ROOT
-    from app.evaluate import load_questions
+    from app.evaluation.metrics import load_questions
     from app.loadtest import run_load, run_mixed, time_worst
 
     if worst:
@@ -366,7 +366,7 @@ def evaluate(
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
     """Measure retrieval and answers on a question set with gold evidence; write report.md, results.jsonl and charts."""
-    from app.evalrun import dataset_names, run_eval
+    from app.evaluation.run import dataset_names, run_eval
 
     dataset_names(dataset)  # an unknown name fails before the model loads
     modes = retrieval or ["dense", "lexical", "hybrid"]
@@ -399,7 +399,7 @@ def check_claims(
 ) -> None:
     """Precision and recall of the LLM-answer check at flagging unsupported claims, over a range of thresholds."""
     from app.answer.support import THRESHOLD
-    from app.claimeval import calibrate, read_examples
+    from app.evaluation.claims import calibrate, read_examples
 
     chosen = THRESHOLD if threshold is None else threshold
     examples = read_examples(path)
@@ -425,7 +425,7 @@ def fit_answerer(
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
     """Fit the answer-sentence model on every development set, with leave-one-set-out cross-validation."""
-    from app.fitrun import run_fit
+    from app.evaluation.fit_run import run_fit
 
     try:
         l2s = [float(x) for x in l2.split(",") if x.strip()]

@@ -125,7 +125,7 @@ def time_queries(store: Any, questions: list[str], vectors: np.ndarray, filtered
 
 def run_store_bench(settings: Settings, news: Path, n_articles: int, sizes: list[int], stores: list[str], out: Path) -> str:
     """Both backends at each size; writes store-bench.json and returns a Markdown table."""
-    from app.evaluate import load_questions
+    from app.evaluation.metrics import load_questions
     from app.schema import Filters
 
     chunks, tokens, vectors, embedder = material(settings, news, n_articles)

@@ -1,5 +1,5 @@
 """How likely a candidate sentence is to hold the answer: a logistic model over features of the
-sentence and the question, with weights fitted by `biaogan fit-answerer` (app/fitting.py) and kept
+sentence and the question, with weights fitted by `biaogan fit-answerer` (app/evaluation/fitting.py) and kept
 as data in app/data/answer_model.json. No weight here is set by hand."""
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ def test_pipeline_answers_from_milvus(tmp_path: Path, milvus_db: str) -> None:
     assert isinstance(pipeline.index, MilvusStore)
     answer = pipeline.ask("发改委提出的固定资产投资目标是多少？")
     assert not answer.refused and "7000亿元" in answer.text
-    from app.baseline import BiaoganRetriever
+    from app.evaluation.baseline import BiaoganRetriever
 
     docs = BiaoganRetriever(pipeline=pipeline, k=3, mode="lexical").invoke("固定资产投资突破7000亿元")
     assert len(docs) == 3 and "7000亿元" in docs[0].page_content
@@ -185,7 +185,7 @@ def _overlap(a: list[str], b: list[str]) -> float:
 
 @pytest.mark.model
 def test_question_sets_agree_across_backends(tmp_path: Path, milvus_db: str) -> None:
-    from app.evaluate import EvidenceLocator, answer_row, load_questions, summarise_answers
+    from app.evaluation.metrics import EvidenceLocator, answer_row, load_questions, summarise_answers
 
     faiss_pipe = load_pipeline(settings_for(SEEDS, tmp_path / "index_faiss", "faiss", embed=Settings().embed_model))
     milvus_settings = settings_for(SEEDS, tmp_path / "index_milvus", "milvus", milvus_db, embed=Settings().embed_model)

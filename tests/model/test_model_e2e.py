@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.config import Settings
-from app.evaluate import load_questions, run_retrieval
+from app.evaluation.metrics import load_questions, run_retrieval
 from app.pipeline import Pipeline, load_pipeline
 from tests.conftest import ROOT, SEEDS
 

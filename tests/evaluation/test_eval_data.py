@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from app.evaluate import load_questions
+from app.evaluation.metrics import load_questions
 from tests.conftest import ROOT
 
 DATASETS = {"seeds": (ROOT / "eval" / "seeds_qa.jsonl", 80, 10), "holdout": (ROOT / "eval" / "holdout_qa.jsonl", 50, 6)}

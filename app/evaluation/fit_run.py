@@ -9,9 +9,9 @@ from pathlib import Path
 
 from app.answer.scorer import PRIOR_FILE, SentenceModel
 from app.config import PROJECT_ROOT, Settings
-from app.evalrun import pipeline_over
-from app.evaluate import load_questions
-from app.fitting import cross_validate, fit, question_groups, reading_groups, rgb_items, top1
+from app.evaluation.fitting import cross_validate, fit, question_groups, reading_groups, rgb_items, top1
+from app.evaluation.metrics import load_questions
+from app.evaluation.run import pipeline_over
 from app.pipeline import load_pipeline
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def run_fit(settings: Settings, out: Path | None, rgb_limit: int, benchmarks: Path | None, l2s: list[float], prior_path: Path | None) -> tuple[str, Path]:
     from app.config import BENCHMARKS
-    from app.devsets import cmrc_items, news_dev_folder, news_dev_questions
+    from app.evaluation.devsets import cmrc_items, news_dev_folder, news_dev_questions
 
     root = benchmarks or BENCHMARKS
     progress = log.isEnabledFor(logging.INFO)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from tqdm import tqdm
 
 from app.errors import InputError
-from app.evaluate import Question
+from app.evaluation.metrics import Question
 from app.schema import Answer
 
 log = logging.getLogger(__name__)

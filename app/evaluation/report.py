@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.evaluate import RECALL_AT, RETRIEVAL_COLUMNS
+from app.evaluation.metrics import RECALL_AT, RETRIEVAL_COLUMNS
 
 ANSWER_COLUMNS = ("accuracy", "citation_validity", "citation_precision", "refusal_recall", "refusal_precision", "false_refusals", "p50_ms", "p95_ms")
 
@@ -43,7 +43,7 @@ def seed_tables(result: dict[str, Any]) -> list[str]:
 
 
 def rgb_tables(rgb: dict[str, Any]) -> list[str]:
-    from app.rgb import RGB_PAPER_READER
+    from app.evaluation.rgb import RGB_PAPER_READER
 
     columns = ["recall@1", "recall@5", "recall@10", "mrr@10", "accuracy", "refusal_rate", "p50_ms", "p95_ms"]
     rows = [["biaogan (hybrid, extractive)", *[rgb["end_to_end"][c] for c in columns]]]

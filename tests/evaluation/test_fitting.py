@@ -10,7 +10,7 @@ import pytest
 
 from app.answer.scorer import FEATURES, SentenceModel, default_model, load_model
 from app.errors import InputError
-from app.fitting import Group, fit, held, top1
+from app.evaluation.fitting import Group, fit, held, top1
 
 
 def _row(**values: float) -> list[float]:

@@ -11,11 +11,7 @@ import pytest
 from app.answer.compose import LocalCorpus, compose
 from app.config import Settings
 from app.errors import InputError
-from app.index.folder import build_index, load_index
-from app.ingest.passages import ChunkSettings
-from app.model.embed import HashEmbedder
-from app.pipeline import Pipeline
-from app.rgb import (
+from app.evaluation.rgb import (
     RGB_PAPER_READER,
     RGBItem,
     is_refusal_text,
@@ -27,6 +23,10 @@ from app.rgb import (
     run_reader,
     write_corpus,
 )
+from app.index.folder import build_index, load_index
+from app.ingest.passages import ChunkSettings
+from app.model.embed import HashEmbedder
+from app.pipeline import Pipeline
 from app.schema import Answer
 
 SHARED = "市经信局表示，将继续支持本地科技企业开展技术攻关。"
@@ -248,7 +248,7 @@ def test_paper_reference_has_a_figure_per_noise_rate_for_each_model() -> None:
 
 
 def test_the_langchain_baseline_runs_on_rgb_passages(items: list[RGBItem], tmp_path: Path, embedder: HashEmbedder) -> None:
-    from app.evalsuite import run_baseline_rgb
+    from app.evaluation.suites import run_baseline_rgb
 
     files = write_corpus(items, tmp_path / "corpus")
     report = run_baseline_rgb(items, files, embedder, progress=False)

@@ -141,7 +141,7 @@ def question_groups(pipeline: Any, dataset: str, questions: list, progress: bool
 
 def reading_groups(dataset: str, items: list[tuple[str, str, list[str], list[list[str]]]], similarity: Callable, progress: bool) -> list[Group]:  # type: ignore[type-arg]
     """Groups of a reader set: (id, question, passages, facts) with the passages handed over."""
-    from app.rgb import passages_as_hits
+    from app.evaluation.rgb import passages_as_hits
 
     out = []
     for qid, question, passages, facts in tqdm(items, desc=dataset, disable=not progress):
@@ -153,7 +153,7 @@ def reading_groups(dataset: str, items: list[tuple[str, str, list[str], list[lis
 
 def rgb_items(path: Any, limit: int, seed: int = 0) -> list[tuple[str, str, list[str], list[list[str]]]]:
     """RGB questions with 5 passages at noise 0.4, as its reader protocol gives them."""
-    from app.rgb import load_rgb, reader_passages
+    from app.evaluation.rgb import load_rgb, reader_passages
 
     items = load_rgb(path)[:limit]
     out = []

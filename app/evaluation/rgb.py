@@ -20,7 +20,7 @@ from typing import Any, Callable, Protocol
 from tqdm import tqdm
 
 from app.errors import InputError
-from app.evaluate import percentile, retrieval_metrics
+from app.evaluation.metrics import percentile, retrieval_metrics
 from app.schema import Answer, Chunk, Hit
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from app.evaluate import (
+from app.evaluation.metrics import (
     RETRIEVAL_COLUMNS,
     EvidenceLocator,
     Question,
@@ -63,7 +63,7 @@ class _BaselineLocator:
 
 def run_baseline_seeds(articles: list[Article], embedder, questions: list[Question], progress: bool) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """The LangChain baseline on the same questions: retrieval metrics and 'top passage as the answer'."""
-    from app.baseline import LangChainBaseline
+    from app.evaluation.baseline import LangChainBaseline
 
     started = time.perf_counter()
     baseline = LangChainBaseline.build(articles, embedder)
@@ -102,9 +102,9 @@ def run_baseline_seeds(articles: list[Article], embedder, questions: list[Questi
 
 def run_baseline_rgb(items, files: dict[str, str], embedder, progress: bool) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """The LangChain baseline end to end on RGB: every passage split 500/50, top passage as the answer."""
-    from app.baseline import LangChainBaseline
+    from app.evaluation.baseline import LangChainBaseline
+    from app.evaluation.rgb import rgb_correct
     from app.ingest.read import parse_article
-    from app.rgb import rgb_correct
 
     articles = [parse_article(name, text.encode("utf-8"), text) for text, name in files.items() if text.strip()]
     started = time.perf_counter()
@@ -137,7 +137,7 @@ def run_rgb_suite(pipeline_for, rgb_path: Path, work_dir: Path, noises: list[flo
     """
     from app.answer.compose import LocalCorpus, compose
     from app.answer.verify import checked
-    from app.rgb import load_rgb, passages_as_hits, run_end_to_end, run_reader, write_corpus
+    from app.evaluation.rgb import load_rgb, passages_as_hits, run_end_to_end, run_reader, write_corpus
 
     everything = load_rgb(rgb_path)
     items = everything[:limit] if limit else everything

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from app.baseline import CHUNK_OVERLAP, CHUNK_SIZE, BaselineHit, LangChainBaseline, _verified_start
+from app.evaluation.baseline import CHUNK_OVERLAP, CHUNK_SIZE, BaselineHit, LangChainBaseline, _verified_start
 from app.ingest.read import read_folder
 from app.model.embed import HashEmbedder
 from app.schema import Article, Chunk, Hit
@@ -91,7 +91,7 @@ def test_start_is_kept_only_when_it_points_at_the_piece() -> None:
 
 
 def test_import_does_not_load_langchain_or_faiss() -> None:
-    code = "import sys, app.baseline; print(sorted(m for m in sys.modules if m.startswith(('langchain', 'faiss'))))"
+    code = "import sys, app.evaluation.baseline; print(sorted(m for m in sys.modules if m.startswith(('langchain', 'faiss'))))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -116,7 +116,7 @@ def make_hit(n: int, speaker: str, score: float) -> Hit:
 
 
 def test_retriever_adapter_returns_documents_in_order_with_metadata() -> None:
-    from app.baseline import BiaoganRetriever
+    from app.evaluation.baseline import BiaoganRetriever
 
     stub = StubPipeline([make_hit(1, "李明", 0.9), make_hit(2, "王芳", 0.5), make_hit(3, "张三", 0.1)])
     docs = BiaoganRetriever(pipeline=stub, k=2, mode="dense").invoke("算力中心")
@@ -131,7 +131,7 @@ def test_retriever_adapter_returns_documents_in_order_with_metadata() -> None:
 def test_retriever_adapter_defaults_and_rejects_non_retrievers() -> None:
     from pydantic import ValidationError
 
-    from app.baseline import BiaoganRetriever
+    from app.evaluation.baseline import BiaoganRetriever
 
     stub = StubPipeline([make_hit(1, "李明", 0.9)])
     BiaoganRetriever(pipeline=stub).invoke("问题")

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from app.config import PROJECT_ROOT, Settings
-from app.evalsuite import run_baseline_seeds, run_rgb_suite, run_seed_suite
-from app.evaluate import Question, load_questions
+from app.evaluation.metrics import Question, load_questions
+from app.evaluation.report import console_summary, write_report
+from app.evaluation.suites import run_baseline_seeds, run_rgb_suite, run_seed_suite
 from app.index.stores import open_store
 from app.pipeline import Pipeline, build, load_pipeline
-from app.report import console_summary, write_report
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _questions_of(name: str, questions: Path, benchmarks: Path) -> list[Question
         return load_questions(questions if questions.is_absolute() else PROJECT_ROOT / questions)
     if name == "holdout":
         return load_questions(PROJECT_ROOT / "eval" / "holdout_qa.jsonl")
-    from app.devsets import news_dev_questions
+    from app.evaluation.devsets import news_dev_questions
 
     return news_dev_questions(benchmarks)
 
@@ -75,7 +75,7 @@ def run_eval(
 ) -> tuple[str, list[str], Path]:
     """Run the datasets; returns (console summary, unmet thresholds, report path)."""
     from app.config import BENCHMARKS
-    from app.devsets import NEWS_DEV_LAYOUTS, cmrc_items, news_dev_folder, run_reading
+    from app.evaluation.devsets import NEWS_DEV_LAYOUTS, cmrc_items, news_dev_folder, run_reading
 
     benchmarks = benchmarks or BENCHMARKS
     names = dataset_names(dataset)
@@ -106,7 +106,7 @@ def run_eval(
         elif name == "cmrc":
             from app.answer.compose import LocalCorpus, compose
             from app.answer.verify import checked
-            from app.rgb import passages_as_hits
+            from app.evaluation.rgb import passages_as_hits
 
             def reader(question: str, passages: list[str]):  # type: ignore[no-untyped-def]
                 return checked(compose(question, passages_as_hits(passages), LocalCorpus(passages), pipeline.similarity, model=pipeline.model))

@@ -173,8 +173,8 @@ def _document(document_cls: Any, hit: Hit) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562: the LangChain subclasses are created on first use, so `import app.baseline` stays
-    # free of langchain; `from app.baseline import BiaoganRetriever` works as usual.
+    # PEP 562: the LangChain subclasses are created on first use, so `import app.evaluation.baseline` stays
+    # free of langchain; `from app.evaluation.baseline import BiaoganRetriever` works as usual.
     if name == "BiaoganRetriever":
         return _retriever_class()
     if name == "BiaoganEmbeddings":

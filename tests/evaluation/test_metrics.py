@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.errors import InputError
-from app.evalrun import check_gates
-from app.evaluate import EvidenceLocator, load_questions, retrieval_metrics, summarise_answers
+from app.evaluation.metrics import EvidenceLocator, load_questions, retrieval_metrics, summarise_answers
+from app.evaluation.run import check_gates
 from tests.conftest import make_hit
 
 
