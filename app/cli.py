@@ -262,11 +262,11 @@ def bench(
 ) -> None:
     """Benchmark indexing, query latency by corpus size, cold start and memory, beside the LangChain baseline."""
     if cleaning:
-        from app.bench import cleaning_table, time_cleaning
+        from app.bench.measure import cleaning_table, time_cleaning
 
         typer.echo(cleaning_table(time_cleaning(_settings(seeds, index, model).seeds_dir)))
         return
-    from app.benchrun import run_bench
+    from app.bench.run import run_bench
 
     if not news.exists():
         raise InputError(f"news corpus not found: {news}", "pass --news PATH to CRUD-RAG's news_10k.txt")
@@ -283,8 +283,8 @@ def bench(
 def _bench_stores(store: str, news: Path, index_articles: int, sizes: str, out: Path | None, settings) -> None:  # type: ignore[no-untyped-def]
     from datetime import datetime
 
+    from app.bench.stores import run_store_bench
     from app.config import PROJECT_ROOT
-    from app.storebench import run_store_bench
 
     if store not in ("faiss", "milvus"):
         raise InputError(f"unknown store {store!r}", "use --store faiss or --store milvus")
@@ -314,9 +314,9 @@ def load(
     import random
     from urllib.parse import urlparse
 
+    from app.bench.load import run_load, run_mixed, time_worst
     from app.config import PROJECT_ROOT
     from app.evaluation.metrics import load_questions
-    from app.loadtest import run_load, run_mixed, time_worst
 
     if worst:
         from app.pipeline import load_pipeline

@@ -1,4 +1,4 @@
-"""Run the benchmark and write its table, JSON and plot (see app/bench.py for the measurements)."""
+"""Run the benchmark and write its table, JSON and plot (see app/bench/measure.py for the measurements)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from app.bench import cold_start, hnsw_recall, news_articles, serving_memory, synthetic_index, time_indexing, time_queries
+from app.bench.measure import cold_start, hnsw_recall, news_articles, serving_memory, synthetic_index, time_indexing, time_queries
 from app.config import PROJECT_ROOT, Settings
 from app.evaluation.metrics import load_questions
 from app.ingest.passages import ChunkSettings

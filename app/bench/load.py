@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from app.bench import percentiles
+from app.bench.measure import percentiles
 
 ODD = ["", "   ", "郑" * 3000, "<script>alert(1)</script>发改委的目标", "'; DROP TABLE chunks; --", "🌃🔥夜经济怎么样", "\x00\x01控制字符"]
 

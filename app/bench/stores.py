@@ -49,7 +49,7 @@ def children(pid: int) -> list[int]:
 
 def material(settings: Settings, news: Path, n_articles: int) -> tuple[list[Any], list[list[str]], np.ndarray, Any]:
     """Real news passages, their lexical tokens and vectors from the configured model."""
-    from app.bench import news_articles
+    from app.bench.measure import news_articles
     from app.index.folder import embedding_text, lexical_text
     from app.ingest.passages import chunk_article
     from app.pipeline import chunk_settings, make_embedder
