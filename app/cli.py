@@ -207,11 +207,11 @@ def serve(
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     _limit_malloc_arenas()
-    from app.conversations import ConversationStore
     from app.limits import server_middleware
     from app.pipeline import load_pipeline
-    from app.ui import build_ui
-    from app.ui_layout import launch_options, sign_in_message
+    from app.ui.conversations import ConversationStore
+    from app.ui.layout import launch_options, sign_in_message
+    from app.ui.page import build_ui
 
     settings = _settings(seeds, index, model)
     auth_value = settings.auth.get_secret_value()

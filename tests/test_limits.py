@@ -17,7 +17,7 @@ from app.answer.followup import Turn
 from app.config import Settings
 from app.limits import QUERY_EMBED_TOKENS, BodyLimit, Deadline, DeadlineExceeded, FailedLogins, LoginLimit, server_middleware
 from app.pipeline import Pipeline, load_pipeline
-from app.ui import ChatHandlers
+from app.ui.page import ChatHandlers
 from tests.conftest import SEEDS
 
 FIXED_ASSET = "发改委提出的固定资产投资目标是多少？"
@@ -262,7 +262,7 @@ def test_a_chunked_body_is_counted_as_it_arrives() -> None:
 
 def _served(handlers: ChatHandlers, settings: Settings, **limits: Any) -> TestClient:
     """The app `biaogan serve` runs: the page, with the server middleware passed as it is at launch."""
-    from app.ui import build_ui
+    from app.ui.page import build_ui
 
     demo = build_ui(handlers.pipeline, settings.feedback_path)
     demo.auth = [("reader", "right-password")]

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from app.errors import InputError
-from app.feedback import FeedbackNotSaved
 from app.ingest import extract
 from app.ingest.read import decode, extract_text, read_article, read_folder
+from app.ui.feedback import FeedbackNotSaved
 from tests.conftest import TINY_ARTICLE
 
 SECRET = "机密文件：这一段绝不能进入索引，里面有密码。"
@@ -181,7 +181,7 @@ def test_binary_with_zero_bytes_is_still_called_binary() -> None:
 
 
 def test_a_short_feedback_write_leaves_no_partial_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.feedback as feedback
+    import app.ui.feedback as feedback
 
     log_path = tmp_path / "feedback.jsonl"
     feedback.append_feedback(log_path, {"liked": True, "question": "第一条"})
@@ -202,7 +202,7 @@ def test_a_short_feedback_write_leaves_no_partial_line(tmp_path: Path, monkeypat
 
 
 def test_a_failed_feedback_write_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.feedback as feedback
+    import app.ui.feedback as feedback
 
     def no_space(fd: int, data: bytes) -> int:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -214,7 +214,7 @@ def test_a_failed_feedback_write_is_a_clear_error(tmp_path: Path, monkeypatch: p
 
 
 def test_feedback_readers_skip_corrupt_lines_and_writers_start_a_fresh_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from app.feedback import append_feedback, read_feedback
+    from app.ui.feedback import append_feedback, read_feedback
 
     log_path = tmp_path / "feedback.jsonl"
     # Two records glued into one line by an unchecked write, and a record cut short at the end.

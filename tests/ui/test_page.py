@@ -16,11 +16,11 @@ from markdown_it import MarkdownIt
 
 from app.answer.briefing import to_text
 from app.config import Settings
-from app.conversations import ConversationStore
 from app.pipeline import Pipeline, load_pipeline
 from app.schema import Answer, Citation
-from app.ui import PENDING, ChatHandlers, example_questions
-from app.ui_render import answer_markdown, markdown_literal, source_cards, status_line
+from app.ui.conversations import ConversationStore
+from app.ui.page import PENDING, ChatHandlers, example_questions
+from app.ui.render import answer_markdown, markdown_literal, source_cards, status_line
 from tests.conftest import TINY_ARTICLE, make_hit
 
 FIXED_ASSET = "发改委提出的固定资产投资目标是多少？"
@@ -282,8 +282,8 @@ def test_a_thumb_is_acknowledged_under_the_answer_it_was_given_to(handlers: Chat
 def test_feedback_that_cannot_be_saved_is_a_clear_error_on_the_page(handlers: ChatHandlers, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import gradio as gr
 
-    from app import ui
-    from app.feedback import FeedbackNotSaved
+    from app.ui import page as ui
+    from app.ui.feedback import FeedbackNotSaved
 
     def full_disk(path, record):  # type: ignore[no-untyped-def]
         raise FeedbackNotSaved("could not save the feedback (No space left on device)")
@@ -466,7 +466,7 @@ def test_old_exports_are_removed_and_recent_ones_kept(handlers: ChatHandlers, tm
     import os
     import tempfile
 
-    from app import ui
+    from app.ui import page as ui
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     old = tmp_path / f"{ui.EXPORT_PREFIX}old"
@@ -482,7 +482,7 @@ def test_old_exports_are_removed_and_recent_ones_kept(handlers: ChatHandlers, tm
 
 
 def test_the_page_is_built_with_chinese_labels_for_english_browsers_and_no_markdown_copy_button(handlers: ChatHandlers) -> None:
-    from app.ui_layout import I18N, launch_options, layout
+    from app.ui.layout import I18N, launch_options, layout
 
     for locale in ("en", "en-US", "fr", "zh-CN"):
         labels = I18N.translations_dict[locale]

@@ -1,5 +1,5 @@
 """The chat page: build_ui(pipeline) -> gradio Blocks. Formatting and wiring only; corpus changes go
-through app.corpus, kept conversations through app.conversations."""
+through app.corpus, kept conversations through app.ui.conversations."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from typing import Any
 
 from app.answer.briefing import conversation_markdown, conversation_text, to_docx
 from app.answer.followup import Turn
-from app.conversations import ConversationStore
 from app.corpus import CorpusService, Progress, Upload
 from app.errors import BiaoganError
-from app.feedback import append_feedback
 from app.limits import DeadlineExceeded, check_api_request
 from app.schema import Answer, Filters
 from app.text import name_pinyin
-from app.ui_render import answer_markdown, article_label, article_rows, markdown_literal, sources_pane, status_line
+from app.ui.conversations import ConversationStore
+from app.ui.feedback import append_feedback
+from app.ui.render import answer_markdown, article_label, article_rows, markdown_literal, sources_pane, status_line
 
 log = logging.getLogger(__name__)
 
@@ -304,6 +304,6 @@ def _uploads(files: list[Any] | None) -> list[Upload]:
 
 
 def build_ui(pipeline, feedback_path: Path, conversations: ConversationStore | None = None):  # type: ignore[no-untyped-def]
-    from app.ui_layout import layout
+    from app.ui.layout import layout
 
     return layout(ChatHandlers(pipeline, feedback_path, conversations), example_questions(pipeline))

@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr  # this module is imported only when the page is served
 
 from app.ingest.read import SUPPORTED
-from app.ui_render import CSS, sources_pane
+from app.ui.render import CSS, sources_pane
 
 INTRO = "就郑州“三标”活动系列报道提问（中文或英文）。答案只引用原文，每句标注出处 [n]，点击编号查看原文。"
 

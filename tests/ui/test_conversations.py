@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.conversations import ConversationStore
 from app.errors import BiaoganError
 from app.schema import Answer, Citation
+from app.ui.conversations import ConversationStore
 from tests.conftest import make_hit
 
 
