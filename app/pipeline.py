@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from collections import OrderedDict
@@ -13,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from app.answer.candidates import asks_outlet, date_forms, forms
-from app.answer.compose import compose, is_common, post_holders
+from app.answer.candidates import asks_outlet
+from app.answer.compose import compose
+from app.answer.corpus import StoreCorpus
 from app.answer.followup import Entities, Turn, TurnMemory, already_said, recent, resolve, swaps_subject, unresolved_pronoun
 from app.answer.generate import from_llm
 from app.answer.llm import LLMUnavailable, llm_from_settings
 from app.answer.parts import per_subject
-from app.answer.question import DATE_TERM, posts
 from app.answer.quotes import asks_summary
 from app.answer.scorer import default_model, load_model
 from app.answer.verify import checked
@@ -31,7 +30,7 @@ from app.ingest.passages import ChunkSettings
 from app.limits import Clock, Deadline, embed_text
 from app.model.embed import Embedder, load_embedder
 from app.schema import Answer, Filters, Hit
-from app.text import bigrams, tagged
+from app.text import tagged
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +39,6 @@ MAX_COMPARED = 3  # people or departments a comparison question is answered for
 PER_COMPARED = 3  # passages retrieved for each of them
 PER_SUMMARY = 8  # passages of the person a summary question names
 SENTENCE_VECTORS = 8192  # sentence vectors kept for English questions (3 KB each)
-# Figures and ordinals of content (第一条, 第三项) must occur as written; 第一篇 or 第二版 may be how
-# the asker refers to an article or page, so those keep the looser test below.
-_EXACT_TERM = re.compile(r"\d|^第[一二三四五六七八九十百千]+(?![篇版期章节部])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
@@ -90,10 +86,9 @@ class Pipeline:
         self.settings = settings
         self.embedder = embedder
         self.index: PassageStore = FaissStore(index) if isinstance(index, Index) else index
-        self._mention_cache: dict[str, bool] = {}
         self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._people: list[tuple[str, str]] | None = None
         self.entities = Entities.from_chunks(self.index.people())
+        self.corpus = StoreCorpus(self.index, self.entities)
         self.model = load_model(settings.answer_model) if settings.answer_model else default_model()
         self.llm = llm_from_settings(
             settings.llm_base_url, settings.llm_model, settings.llm_api_key.get_secret_value(), settings.llm_timeout_s
@@ -104,85 +99,6 @@ class Pipeline:
     def deadline(self) -> Deadline:
         """A fresh per-request deadline (Settings.request_deadline_s)."""
         return Deadline(self.settings.request_deadline_s, self.clock)
-
-    def idf(self, term: str) -> float:
-        """BM25 idf of a term in the index; a term the corpus never uses counts as rarest."""
-        df, n = self._doc_freq(term), self.index.n_docs
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
-    def _doc_freq(self, term: str) -> int:
-        """Passages holding a term, looked up as BM25 stores terms (lower-cased: GDP as gdp)."""
-        return self.index.doc_freq(term.lower())
-
-    def _posts(self) -> list[tuple[str, str]]:
-        """(name, position) of everyone the articles quote or introduce with a title, once."""
-        if self._people is None:
-            people = self.index.people()
-            self._people = sorted(
-                {(c.speaker, c.position) for c in people if c.position or c.speaker}
-                | {(v[2], v[3]) for c in people for v in c.voices}
-                | {(name, position) for a in self.index.articles for name, position in a.get("people", [])}
-            )
-        return self._people
-
-    def holds_post(self, organisation: str, title: str) -> bool:
-        """Whether a quoted person's position holds the post (see app.answer.compose.post_holders)."""
-        found = post_holders(self._posts(), organisation, title)
-        return found is None or bool(found)
-
-    def holders(self, question: str) -> list[str]:
-        """The people holding the posts a question names ("宜昌市双拥办主任…是谁"), by name: one for each
-        post, or none at all when some post has no single holder, so that a question about two posts
-        is never narrowed to the one whose holder is known."""
-        names: list[str] = []
-        for organisation, title in posts(question):
-            if not organisation:
-                continue
-            found = [n for n in post_holders(self._posts(), organisation, title) or () if n in self.entities.people]
-            if len(found) != 1:
-                return []
-            names += found
-        return list(dict.fromkeys(names))
-
-    def article_text(self, article_id: str) -> str:
-        """The text of an indexed article (its passages joined), for constraints such as a place."""
-        return self.index.article_text(article_id)
-
-    def is_person(self, name: str) -> bool | None:
-        """True for a person the articles quote or introduce; False for a name the articles use as a
-        place (东湖 of 东湖区); None when the articles do not say."""
-        if name in self.entities.people:
-            return True
-        if self.index.known_terms([f"{name}{suffix}" for suffix in ("区", "县", "市", "镇", "省", "州", "新区")]):
-            return False
-        return None
-
-    def common(self, term: str) -> bool:
-        """Whether a term is in a large share of the passages (see app.answer.compose.is_common)."""
-        return is_common(self._doc_freq(term), self.index.n_docs)
-
-    def has(self, term: str) -> bool:
-        """Whether the corpus mentions a term: as a word, or (for Chinese) most of its character pairs."""
-        if _EXACT_TERM.search(term):
-            # Figures and ordinals are facts: 第一条 is not mentioned because 第一 and 一条 are.
-            return self._mentions(term)
-        pairs = bigrams(term)
-        known = self.index.known_terms([term.lower(), *pairs])
-        if term.lower() in known:
-            return True
-        return bool(pairs) and sum(p in known for p in pairs) * 2 >= len(pairs)
-
-    def _mentions(self, term: str) -> bool:
-        cache = self._mention_cache
-        if term not in cache:
-            if len(cache) > 1024:
-                cache.clear()
-            if DATE_TERM.fullmatch(term):  # a day is also known from the articles' dates, however written
-                days = " ".join(date_forms(d) for d in self.index.dates())
-                cache[term] = any(v in days or self.index.mentions(v) for v in forms(term))
-            else:
-                cache[term] = self.index.mentions(term)
-        return cache[term]
 
     def similarity(self, question: str, sentences: list[str]) -> np.ndarray:
         """Cosine between the question and each sentence (used for English questions). Sentence vectors
@@ -257,9 +173,9 @@ class Pipeline:
     def resolve(self, question: str, history: list[Turn] | None = None) -> str:
         """The question made self-contained using earlier turns (speaker, department, city, topic), and
         with the person who holds the post it asks about ("宜昌市双拥办主任是谁" -> （刘某）…)."""
-        resolved = resolve(clean_question(question), list(history or []), self.entities, self.idf)
+        resolved = resolve(clean_question(question), list(history or []), self.entities, self.corpus.idf)
         found = self.entities.find(resolved)
-        holders = [] if found["person"] else self.holders(resolved)
+        holders = [] if found["person"] else self.corpus.holders(resolved)
         if len(holders) < len(per_subject(resolved)):
             holders = []  # "A和B分别…" where only A's post has a known holder: not narrowed to A
         return f"（{'、'.join(holders)}）{resolved}" if holders else resolved
@@ -326,10 +242,10 @@ class Pipeline:
                 answer = from_llm(resolved, text, hits)
             except LLMUnavailable as exc:
                 log.warning("LLM unavailable, answering extractively: %s", exc.message)
-                fallback = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous, model=self.model))
+                fallback = checked(compose(resolved, hits, self.corpus, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous, model=self.model))
                 answer = replace(fallback, notices=fallback.notices + (f"大模型暂不可用（{exc.message}），以下为摘录式回答。",))
         if answer is None:
-            answer = checked(compose(resolved, hits, self, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous, model=self.model))
+            answer = checked(compose(resolved, hits, self.corpus, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous, model=self.model))
         deadline.check("composing the answer")
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
@@ -340,13 +256,6 @@ class Pipeline:
             ))
         final = replace(answer, question=question, resolved_question=resolved if resolved != question else None, timings_ms=timings)
         yield final.text, final
-
-    def reload(self) -> None:
-        self.index = open_store(self.settings, self.embedder.fingerprint)
-        self._mention_cache = {}
-        self._people = None
-        self.entities = Entities.from_chunks(self.index.people())
-        self.memory = TurnMemory(self.settings.history_turns)  # remembered turns quote the old index
 
 
 def load_pipeline(settings: Settings, *, build_if_missing: bool = True) -> Pipeline:

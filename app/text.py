@@ -15,9 +15,17 @@ CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Full-width punctuation, CJK symbols and curly quotes: never separated from Chinese by a space.
 CJK_PUNCT = "\u3000-\u303f\uff00-\uffef\u2018\u2019\u201c\u201d\u2014\u2026\u00b7"
 _TERMINATORS = "。！？；!?;"
-_CLOSERS = "”’\"'」』）)】"
-_SENTENCE_END = re.compile(f"[{_TERMINATORS}]+[{_CLOSERS}]*|\n+")
-_CLAUSE_END = re.compile(f"[，,、：:{_TERMINATORS}]+[{_CLOSERS}]*")
+# What may close a sentence after its terminator: quotes and brackets.
+CLOSERS = "”’\"'」』）)】"
+# General grammar of Chinese names, one definition for every stage: what ends a place name (省, 新区)
+# and an organisation's name (局, 委员会, 公司). Words, never a list of particular places or bodies.
+PLACE_SUFFIXES = ("自治区", "新区", "省", "市", "区", "县", "州", "镇", "乡", "村")
+ORGANISATION_SUFFIXES = (
+    "管委会", "委员会", "办公室", "总局", "党工委", "政府", "机关", "中心", "公司", "集团", "大学", "学校", "银行",
+    "协会", "学会", "商会", "局", "委", "办", "室", "厅", "部", "院", "所", "处", "署", "会", "馆", "站", "队",
+)
+_SENTENCE_END = re.compile(f"[{_TERMINATORS}]+[{CLOSERS}]*|\n+")
+_CLAUSE_END = re.compile(f"[，,、：:{_TERMINATORS}]+[{CLOSERS}]*")
 _WORD_RE = re.compile(f"[{CJK}]|[A-Za-z0-9]")
 
 log = logging.getLogger(__name__)

@@ -199,37 +199,3 @@ def test_questions_in_flight_during_index_swaps_all_get_answers(service: CorpusS
     assert service.pipeline is not first
     latest = service.pipeline.retrieve("市科技局要新增多少家高新技术企业", k=3)
     assert {h.chunk.source for h in latest} >= {"kejiju2.txt"}
-
-
-def test_questions_keep_being_answered_while_the_pipeline_reloads(hash_settings: Settings) -> None:
-    import threading
-
-    pipeline = load_pipeline(hash_settings)
-    answers: list[object] = []
-    errors: list[BaseException] = []
-    stop = threading.Event()
-    answered = threading.Semaphore(0)
-
-    def keep_asking() -> None:
-        while not stop.is_set():
-            try:
-                answers.append(pipeline.ask("发改委提出的固定资产投资目标是多少？"))
-            except BaseException as exc:  # reported below
-                errors.append(exc)
-            answered.release()
-
-    askers = [threading.Thread(target=keep_asking) for _ in range(2)]
-    for thread in askers:
-        thread.start()
-    for n in range(3):
-        (hash_settings.seeds_dir / f"kejiju{n}.txt").write_text(TINY_ARTICLE.replace("500家", f"{600 + n}家"), encoding="utf-8")
-        build(hash_settings, embedder=pipeline.embedder)
-        pipeline.reload()
-        for _ in range(2):  # answers keep coming after each reload
-            assert answered.acquire(timeout=60)
-    stop.set()
-    for thread in askers:
-        thread.join(timeout=120)
-    assert not errors, errors
-    assert all(not a.refused and "7000亿元" in a.text for a in answers)  # type: ignore[attr-defined]
-    assert "kejiju2.txt" in [a["source"] for a in pipeline.index.articles]

@@ -14,7 +14,7 @@ from app.answer.openings import dateline_end, pointer_end, points_back, sentence
 from app.answer.question import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type
 from app.answer.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.schema import Hit
-from app.text import bigrams, english_places, name_pinyin, sentence_spans, synonyms
+from app.text import CLOSERS, ORGANISATION_SUFFIXES, bigrams, english_places, name_pinyin, sentence_spans, synonyms
 
 Idf = Callable[[str], float]
 Similarity = Callable[[str, list[str]], np.ndarray]
@@ -81,8 +81,7 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
 # "Who is …" (not "who said …") may be answered by the "——访…" line that names the interviewee.
 _ASKS_WHO_IS = re.compile(r"是谁|谁是|叫什么|名字|\bwho (?:is|was|heads)\b|\bhead of\b", re.I)
 _INTERVIEW_LINE = re.compile(r"^[—\-\s]*访")
-_ORGANISATION = re.compile(r"(?:局|委|办|室|厅|部|会|院|所|处|中心|公司|集团)$")
-_CLOSERS = "”’\"'」』）)"
+_ORGANISATION = re.compile(f"(?:{'|'.join(ORGANISATION_SUFFIXES)})$")
 _SENTENCE_MARK = re.compile(r"[。！？!?；;，,]")
 
 
@@ -311,7 +310,7 @@ def features(
     rows = []
     for (hit, a, b), text, support in zip(spans, texts, supports):
         # (A quote that ends 。” is one sentence: the full stop inside the closing quote is its end.)
-        is_pair = any(c in "。！？!?；;\n" for c in text.rstrip(_CLOSERS)[:-1]) and (hit.chunk.id, a) in singles
+        is_pair = any(c in "。！？!?；;\n" for c in text.rstrip(CLOSERS)[:-1]) and (hit.chunk.id, a) in singles
         name = hit.chunk.voice_at(a, b)[0]
         spelled = _spelled(name) if info.english else ()
         row = {
@@ -322,7 +321,7 @@ def features(
             "inverse_rank": 1.0 / hit.rank,
             "pair": float(is_pair),
             "garbled": float(garbled(text)),
-            "asks": float(text.rstrip(_CLOSERS).endswith(("？", "?"))),
+            "asks": float(text.rstrip(CLOSERS).endswith(("？", "?"))),
             "length": length_feature(b - a),
             "voiced": float(bool(name)),
             "position": a / max(1, len(hit.chunk.text)),

@@ -8,11 +8,9 @@ with the best sentence, attributed to its speaker; when nothing supports an answ
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol
 
 from app.answer.candidates import (
     Sentence,
@@ -25,6 +23,7 @@ from app.answer.candidates import (
     named_groups,
     with_antecedent,
 )
+from app.answer.corpus import Corpus
 from app.answer.parts import per_subject, sub_questions
 from app.answer.question import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
 from app.answer.quotes import MIN_SIMILARITY_EN, choose
@@ -37,57 +36,6 @@ from app.text import sentence_spans
 # weighted terms a quote covers refused more answerable questions than unanswerable ones, so it is
 # off; refusal rests on absent names and figures and on the answer type.
 MIN_SUPPORT = 0.0
-
-COMMON_MIN_PASSAGES = 3
-
-
-class Corpus(Protocol):
-    """What the answerer needs to know about the text it answers from."""
-
-    def idf(self, term: str) -> float: ...
-
-    def has(self, term: str) -> bool: ...
-
-    def common(self, term: str) -> bool: ...
-
-    def holds_post(self, organisation: str, title: str) -> bool: ...
-
-    def article_text(self, article_id: str) -> str: ...
-
-    def is_person(self, name: str) -> bool | None: ...
-
-
-def is_common(df: int, n: int) -> bool:
-    """In at least a quarter of the passages and at least three of them (so a handful is never 'common')."""
-    return df >= COMMON_MIN_PASSAGES and df * 4 >= n
-
-
-class LocalCorpus:
-    """A corpus of just the given passages (when passages come from elsewhere than the index)."""
-
-    def __init__(self, texts: list[str]) -> None:
-        self.texts = texts
-
-    def idf(self, term: str) -> float:
-        df = sum(term in t for t in self.texts)
-        return math.log(1.0 + (len(self.texts) - df + 0.5) / (df + 0.5))
-
-    def has(self, term: str) -> bool:
-        return any(form in t for form in forms(term) for t in self.texts)
-
-    def common(self, term: str) -> bool:
-        return is_common(sum(term in t for t in self.texts), len(self.texts))
-
-    def holds_post(self, organisation: str, title: str) -> bool:
-        return True  # plain passages carry no positions
-
-    def article_text(self, article_id: str) -> str:
-        return ""  # each passage is its own article
-
-    def is_person(self, name: str) -> bool | None:
-        return None  # unknown: plain passages name no speakers
-
-
 
 def placed(info: QuestionInfo, sentence: Sentence, corpus: Corpus | None) -> bool:
     """Whether the quote is about a place the question pins down: the place is named in the sentence,
@@ -141,30 +89,6 @@ def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:
     absent = [term for term in info.specifics if not any(corpus.has(form) for form in forms(term))]
     absent += [org + title for org, title in posts(info.text) if not corpus.holds_post(org, title)]
     return list(dict.fromkeys(absent))
-
-
-def post_holders(people: Sequence[tuple[str, str]], organisation: str, title: str) -> list[str] | None:
-    """Who among `people` ((name, position) pairs) holds the post: their names, or positions when
-    unnamed. None when no position names the organisation (an alias such as 文旅): not decided here.
-    The organisation is tried as written (宜昌市), then from its administrative unit on (郑州市委 as 市委)."""
-    variants = [organisation] if organisation else [""]
-    if (unit := re.sub(r"^.*?(?=[市省区县])", "", organisation)) and unit != organisation:
-        variants.append(unit)
-    for org in variants:
-        with_org = [(n, p) for n, p in people if any(form in p for form in forms(org))] if org else list(people)
-        if with_org or not org:
-            break
-    else:
-        return None
-    # 副局长 does not hold the post of 局长.
-    pattern = re.escape(title) if title.startswith("副") else rf"(?<!副){re.escape(title)}"
-    return [n or p for n, p in with_org if re.search(pattern, p)]
-
-
-def holds_post(people: list[str], organisation: str, title: str) -> bool:
-    """Whether someone among `people` ("position+name" strings) holds the post (see post_holders)."""
-    found = post_holders([("", p) for p in people], organisation, title)
-    return found is None or bool(found)
 
 
 def compose(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from app.schema import Answer, Chunk
 from app.text import cities, name_pinyin, synonyms, tagged, words
@@ -75,40 +76,48 @@ class TurnMemory:
                 self._turns.popitem(last=False)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Entities:
-    """Names that can be carried from one turn to the next: people, departments, cities."""
+    """Names that can be carried from one turn to the next: people, departments, cities. Read-only once
+    built: one is shared by every request of a pipeline."""
 
-    people: dict[str, str] = field(default_factory=dict)  # name -> department
-    positions: dict[str, str] = field(default_factory=dict)  # name -> position
-    articles: dict[str, str] = field(default_factory=dict)  # name -> the article that first quotes them
-    pinyin: dict[str, str] = field(default_factory=dict)  # "wang zhiming" -> 王智明, for English questions
-    departments: dict[str, str] = field(default_factory=dict)  # alias -> canonical department
+    people: Mapping[str, str] = field(default_factory=dict)  # name -> department
+    positions: Mapping[str, str] = field(default_factory=dict)  # name -> position
+    articles: Mapping[str, str] = field(default_factory=dict)  # name -> the article that first quotes them
+    pinyin: Mapping[str, str] = field(default_factory=dict)  # "wang zhiming" -> 王智明, for English questions
+    departments: Mapping[str, str] = field(default_factory=dict)  # alias -> canonical department
     cities: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("people", "positions", "articles", "pinyin", "departments"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     @classmethod
     def from_chunks(cls, chunks: list[Chunk]) -> Entities:
-        entities = cls(cities=tuple(sorted(cities())))
+        people: dict[str, str] = {}
+        positions: dict[str, str] = {}
+        articles: dict[str, str] = {}
+        pinyin: dict[str, str] = {}
+        departments: dict[str, str] = {}
         for chunk in chunks:
             for name, position in ((chunk.speaker, chunk.position), *((v[2], v[3]) for v in chunk.voices)):
                 if not name:
                     continue
-                entities.positions.setdefault(name, position)
-                entities.articles.setdefault(name, chunk.article_id)
-                department = chunk.department if name == chunk.speaker else ""
-                entities.people.setdefault(name, department)
+                positions.setdefault(name, position)
+                articles.setdefault(name, chunk.article_id)
+                people.setdefault(name, chunk.department if name == chunk.speaker else "")
                 romanised = " ".join(name_pinyin(name).split()[:2])
                 if romanised:
-                    entities.pinyin.setdefault(romanised, name)
+                    pinyin.setdefault(romanised, name)
             if chunk.department:
                 for alias in _aliases(chunk.department):
-                    entities.departments.setdefault(alias, chunk.department)
+                    departments.setdefault(alias, chunk.department)
         for group in synonyms():
-            known = set(entities.departments.values())
+            known = set(departments.values())
             canonical = next((d for g in group for d in known if g in d), None)
             for alias in group:
-                entities.departments.setdefault(alias, canonical or group[0])
-        return entities
+                departments.setdefault(alias, canonical or group[0])
+        return cls(people, positions, articles, pinyin, departments, tuple(sorted(cities())))
 
     def find(self, text: str) -> dict[str, list[str]]:
         """Entity mentions in text by kind, longest alias first, in order of appearance."""

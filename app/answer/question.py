@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from app.ingest.speakers import TITLES
-from app.text import cities, cjk_ratio, tagged, words
+from app.text import PLACE_SUFFIXES, cities, cjk_ratio, tagged, words
 
 # Checked in order; the first matching type wins.
 _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -40,6 +40,8 @@ _PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}(?:省|自治区)$")
 # A figure, or an ordinal of a text or its parts (第三条, 第五篇): facts a text states as written.
 # Other ordinals (第一次, 第二种) are how a question refers to things, often written otherwise (首次).
 _FIGURE = re.compile(r"\d|^第[一二三四五六七八九十百]+[条款项章节篇版期部]")
+# Organisations a question can be refused on: only suffixes that cannot end an event or a thing
+# (app.text.ORGANISATION_SUFFIXES also has 会 and 馆, which end 发布会 and 博物馆).
 _ORGANISATION = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|办|厅|部|公司|集团|大学|银行)$")
 QUESTION_WORD = re.compile(r"几|多少|哪|什么|何")
 _LEVEL_OFFICE = re.compile(r"(?:省|市|区|县)[\u4e00-\u9fff]{2,8}?(?:局|厅|委员会|办公室)")
@@ -163,7 +165,7 @@ def period_forms(period: str) -> tuple[str, ...]:
 
 
 # Administrative units: a word ending in one names a place, whatever jieba tags it.
-_PLACE_SUFFIX = re.compile(r"(?:省|市|区|县|州|镇|乡|村|自治区|新区)$")
+_PLACE_SUFFIX = re.compile(f"(?:{'|'.join(PLACE_SUFFIXES)})$")
 _SCOPE = frozenset("全国 国内 全省 全市 全区 全县 国际 境内 境外 海外 各地 当地 本地 我国 中国 两国 双方 各国".split())
 
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from app.answer.figures import Figure, english_figures, figures, matches, normalize
-from app.text import bigrams, cities, cjk_ratio, english_places, sentence_spans, synonyms, tagged, words
+from app.text import PLACE_SUFFIXES, bigrams, cities, cjk_ratio, english_places, sentence_spans, synonyms, tagged, words
 
 THRESHOLD = 0.35
 _MARKER = re.compile(r"\[\d+\]")
@@ -45,7 +45,6 @@ _FRAME = frozenset({
 _EN_UP = re.compile(r"\b(increas|ris|rose|grow|grew|rais|higher|up\b)")
 _EN_DOWN = re.compile(r"\b(decreas|declin|fall|fell|drop|lower|reduc|cut\b|down\b)")
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt"})
-_PLACE_SUFFIX = ("市", "省", "区", "县")
 
 
 @dataclass(frozen=True)
@@ -185,7 +184,7 @@ def _present(term: str, source: str) -> bool:
         return True
     if any(term in group and any(alt in source for alt in group) for group in synonyms()):
         return True
-    return term.endswith(_PLACE_SUFFIX) and len(term) > 2 and term[:-1] in source
+    return any(term.endswith(s) and len(term) > len(s) + 1 and term[: -len(s)] in source for s in PLACE_SUFFIXES)
 
 
 def name_problems(text: str, source: str) -> list[str]:

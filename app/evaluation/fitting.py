@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from app.answer.candidates import features
-from app.answer.compose import LocalCorpus
+from app.answer.corpus import LocalCorpus
 from app.answer.question import analyse
 from app.answer.scorer import FEATURES, SentenceModel
 
@@ -133,7 +133,7 @@ def question_groups(pipeline: Any, dataset: str, questions: list, progress: bool
             continue
         facts = [list(f) if isinstance(f, (list, tuple)) else [f] for f in q.key_facts]
         hits = pipeline.evidence(q.question)
-        group = group_of(dataset, q.id, q.question, hits, pipeline, pipeline.similarity, facts)
+        group = group_of(dataset, q.id, q.question, hits, pipeline.corpus, pipeline.similarity, facts)
         if group is not None:
             out.append(group)
     return out

@@ -104,7 +104,8 @@ def run_eval(
             results[name] = result
             failures += [f"{name}: {f}" for f in check_gates(result, gates)]
         elif name == "cmrc":
-            from app.answer.compose import LocalCorpus, compose
+            from app.answer.compose import compose
+            from app.answer.corpus import LocalCorpus
             from app.answer.verify import checked
             from app.evaluation.rgb import passages_as_hits
 

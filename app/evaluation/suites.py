@@ -135,7 +135,8 @@ def run_rgb_suite(pipeline_for, rgb_path: Path, work_dir: Path, noises: list[flo
 
     pipeline_for(corpus_dir, index_dir) returns a Pipeline over that corpus (built if needed).
     """
-    from app.answer.compose import LocalCorpus, compose
+    from app.answer.compose import compose
+    from app.answer.corpus import LocalCorpus
     from app.answer.verify import checked
     from app.evaluation.rgb import load_rgb, passages_as_hits, run_end_to_end, run_reader, write_corpus
 

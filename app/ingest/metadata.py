@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.ingest.clean import BYLINE, DATE_LINE, SUBTITLE
 from app.ingest.speakers import TITLES
+from app.text import ORGANISATION_SUFFIXES
 
 # One list of titles for the whole pipeline, longest first (党组书记 before 书记).
 ROLES = TITLES
@@ -84,7 +85,7 @@ def parse_interviewee(line: str) -> Person | None:
     return Person(name=who[ends[-1] :], position=position, department=department_of(position))
 
 
-_UNIT_SUFFIX = re.compile(r"公司|集团|局|委|办|室|厅|部|院|所|中心|大学|学校|银行|协会|学会|商会|政府|党工委|管委会|总局|机关|馆|站|队")
+_UNIT_SUFFIX = re.compile("|".join(ORGANISATION_SUFFIXES))
 
 
 def department_of(position: str) -> str:

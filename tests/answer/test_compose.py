@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.answer.compose import LocalCorpus, compose
+from app.answer.compose import compose
+from app.answer.corpus import LocalCorpus
 from app.answer.verify import problems
 from tests.conftest import make_hit
 
@@ -203,7 +204,7 @@ def test_asking_for_a_post_shows_the_position_even_when_the_quote_names_the_spea
 
 
 def test_a_post_nobody_quoted_holds_is_refused() -> None:
-    from app.answer.compose import holds_post
+    from app.answer.corpus import holds_post
 
     people = ["市委副秘书长、市委政研室主任严波", "市工信局党组书记、局长王智明"]
     assert not holds_post(people, "市委", "书记")  # 秘书长 is not 书记
@@ -456,7 +457,7 @@ def test_a_report_is_not_a_newspaper_and_telling_a_reporter_is_not_a_byline() ->
 
 
 def test_who_holds_a_post_is_found_from_positions_and_a_deputy_does_not_hold_it() -> None:
-    from app.answer.compose import post_holders
+    from app.answer.corpus import post_holders
 
     people = [("林海", "东湖区住建局副局长"), ("周立", "东湖区委书记"), ("韩梅", "市双拥办主任、市退役军人事务局局长")]
     assert post_holders(people, "东湖区住建局", "局长") == []  # only a 副局长 there

@@ -124,7 +124,8 @@ def test_a_figure_question_pins_its_period_and_texts_write_it_several_ways() -> 
 
 
 def test_a_figure_for_another_month_does_not_answer() -> None:
-    from app.answer.compose import LocalCorpus, compose
+    from app.answer.compose import compose
+    from app.answer.corpus import LocalCorpus
     from tests.conftest import make_hit
 
     text = "该中心运行以来货量连月攀升，其中6月、7月货量环比增长78%和41%。"

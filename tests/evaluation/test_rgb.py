@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.answer.compose import LocalCorpus, compose
+from app.answer.compose import compose
+from app.answer.corpus import LocalCorpus
 from app.config import Settings
 from app.errors import InputError
 from app.evaluation.rgb import (

@@ -132,7 +132,7 @@ def test_a_date_is_known_from_the_articles_dates_and_one_nobody_published_on_is_
     pipeline = load_pipeline(hash_settings)
     dates = {c.date for c in pipeline.index.chunks if c.date}
     assert "2023-05-17" in dates
-    assert pipeline.has("5月17号") and pipeline.has("2023年5月17日")  # written unlike any article text
+    assert pipeline.corpus.has("5月17号") and pipeline.corpus.has("2023年5月17日")  # written unlike any article text
     answer = pipeline.ask("6月3日那版里商务局说了什么？")
     assert answer.refused and "6月3日" in answer.text.splitlines()[0]
 
@@ -166,4 +166,4 @@ def test_a_term_written_in_capitals_has_the_idf_of_its_passages(hash_settings) -
 
     pipeline = load_pipeline(hash_settings)
     assert pipeline.index.doc_freq("rcep") > 0  # the articles name RCEP; BM25 stores it lower-cased
-    assert pipeline.idf("RCEP") == pipeline.idf("rcep") < pipeline.idf("从未出现的词")
+    assert pipeline.corpus.idf("RCEP") == pipeline.corpus.idf("rcep") < pipeline.corpus.idf("从未出现的词")
