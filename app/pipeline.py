@@ -24,7 +24,8 @@ from app.answer.scorer import default_model, load_model
 from app.answer.verify import checked
 from app.config import Settings
 from app.errors import IndexFormatChanged, IndexMissing, InputError
-from app.index.folder import BuildReport, Index, build_index
+from app.index.folder import BuildReport, Index
+from app.index.writer import build_index
 from app.index.stores import FaissStore, PassageStore, open_store
 from app.ingest.passages import ChunkSettings
 from app.limits import Clock, Deadline, embed_text

@@ -22,7 +22,8 @@ import numpy as np
 from app.config import Settings
 from app.evaluation.metrics import percentile
 from app.index.bm25 import LexicalIndex
-from app.index.folder import Index, embedding_text, lexical_text, make_faiss
+from app.index.folder import Index, embedding_text, lexical_text
+from app.index.writer import make_faiss
 from app.ingest.clean import clean, is_body
 from app.ingest.passages import ChunkSettings, chunk_article
 from app.ingest.read import extract_text, parse_article, scan_sources

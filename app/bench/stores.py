@@ -75,7 +75,8 @@ def grow(chunks: list[Any], tokens: list[list[str]], vectors: np.ndarray, size: 
 
 def load_faiss(chunks: list[Any], tokens: list[list[str]], vectors: np.ndarray, exact_max: int) -> Any:
     from app.index.bm25 import LexicalIndex
-    from app.index.folder import Index, make_faiss
+    from app.index.folder import Index
+    from app.index.writer import make_faiss
     from app.index.stores import FaissStore
 
     manifest = {"counts": {"chunks": len(chunks), "articles": 0}, "model": "bench"}

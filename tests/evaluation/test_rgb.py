@@ -24,7 +24,8 @@ from app.evaluation.rgb import (
     run_reader,
     write_corpus,
 )
-from app.index.folder import build_index, load_index
+from app.index.folder import load_index
+from app.index.writer import build_index
 from app.ingest.passages import ChunkSettings
 from app.model.embed import HashEmbedder
 from app.pipeline import Pipeline

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from app.errors import IndexCorrupt, IndexMissing, IndexOutdated
-from app.index.folder import IndexWriteFailed, build_index, current_folder, load_index
+from app.index.folder import current_folder, load_index
+from app.index.writer import IndexWriteFailed, build_index
 from app.ingest.passages import ChunkSettings
 from app.model.embed import HashEmbedder
 from tests.conftest import TINY_ARTICLE
@@ -76,7 +77,7 @@ def test_nothing_changed_means_nothing_rewritten(seeds_copy: Path, tmp_path: Pat
 def test_a_changed_word_list_re_tokenises_without_re_embedding(
     seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.index import folder as store
+    from app.index import writer as store
 
     build(seeds_copy, tmp_path / "index", embedder)
     live = current_folder(tmp_path / "index")
@@ -112,7 +113,7 @@ def test_a_build_that_dies_midway_leaves_the_previous_index(seeds_copy: Path, tm
     def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("app.index.folder.make_faiss", explode)
+    monkeypatch.setattr("app.index.writer.make_faiss", explode)
     with pytest.raises(RuntimeError):
         build(seeds_copy, tmp_path / "index", embedder)
     assert current_folder(tmp_path / "index") == live
@@ -186,7 +187,7 @@ def test_a_full_disk_is_reported_and_the_half_written_build_removed(
     live = current_folder(index_dir)
     (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")
     if failing == "jsonl":
-        monkeypatch.setattr("app.index.folder._write_jsonl", _fills_the_disk)
+        monkeypatch.setattr("app.index.writer._write_jsonl", _fills_the_disk)
     else:  # faiss reports a full disk as a RuntimeError carrying strerror's text
         def write_index(index, path: str) -> None:  # type: ignore[no-untyped-def]
             Path(path).write_bytes(b"x" * 4096)
@@ -206,14 +207,14 @@ def test_an_unwritable_index_folder_is_a_clear_error(seeds_copy: Path, tmp_path:
     def refuse(path, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
 
-    monkeypatch.setattr("app.index.folder.open", refuse, raising=False)
+    monkeypatch.setattr("app.index.writer.open", refuse, raising=False)
     with pytest.raises(IndexWriteFailed) as caught:
         build(seeds_copy, tmp_path / "index", embedder)
     assert caught.value.message == f"cannot write the index in {tmp_path / 'index'} (Permission denied)"
     assert "writable" in caught.value.hint and "--index" in caught.value.hint
     monkeypatch.undo()
     build(seeds_copy, tmp_path / "index", embedder)
-    monkeypatch.setattr("app.index.folder._fill", refuse)  # the lock is there; the build folder cannot be made
+    monkeypatch.setattr("app.index.writer._fill", refuse)  # the lock is there; the build folder cannot be made
     (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")
     with pytest.raises(IndexWriteFailed, match="Permission denied"):
         build(seeds_copy, tmp_path / "index", embedder)
@@ -260,7 +261,7 @@ def test_an_article_deleted_while_a_second_build_waits_for_the_lock(
 def test_an_article_that_vanishes_after_the_listing_is_skipped(
     seeds_copy: Path, tmp_path: Path, embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.index import folder as store
+    from app.index import writer as store
 
     index_dir = tmp_path / "index"
     (seeds_copy / "tiny.txt").write_text(TINY_ARTICLE, encoding="utf-8")

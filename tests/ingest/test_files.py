@@ -284,9 +284,9 @@ def test_index_reports_disk_trouble_as_error_and_hint_without_a_traceback(fault:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
 
     if fault == "full disk":
-        monkeypatch.setattr("app.index.folder._write_jsonl", full)
+        monkeypatch.setattr("app.index.writer._write_jsonl", full)
     else:
-        monkeypatch.setattr("app.index.folder.open", read_only, raising=False)
+        monkeypatch.setattr("app.index.writer.open", read_only, raising=False)
     result = CliRunner().invoke(app, ["index"])
     assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
     expected = ("error: disk full while writing the index", "hint: free space") if fault == "full disk" else (
