@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from app.answer.candidates import asks_outlet
 from app.answer.compose import compose
 from app.answer.corpus import StoreCorpus
 from app.answer.followup import Entities, Turn, TurnMemory, already_said, recent, resolve, swaps_subject, unresolved_pronoun
 from app.answer.generate import from_llm
+from app.answer.kinds import asks_outlet
 from app.answer.llm import LLMUnavailable, llm_from_settings
 from app.answer.parts import per_subject
 from app.answer.quotes import asks_summary
@@ -25,8 +25,8 @@ from app.answer.verify import checked
 from app.config import Settings
 from app.errors import IndexFormatChanged, IndexMissing, InputError
 from app.index.folder import BuildReport, Index
-from app.index.writer import build_index
 from app.index.stores import FaissStore, PassageStore, open_store
+from app.index.writer import build_index
 from app.ingest.passages import ChunkSettings
 from app.limits import Clock, Deadline, embed_text
 from app.model.embed import Embedder, load_embedder

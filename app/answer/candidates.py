@@ -10,8 +10,19 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from app.answer.followup import Entities  # the same recogniser resolves follow-up questions
+from app.answer.kinds import (
+    ASKS_CREDITS,
+    ASKS_TITLE,
+    ASKS_WHO_IS,
+    CREDIT_LINE,
+    INTERVIEW_LINE,
+    asks_outlet,
+    fits,
+    garbled,
+    is_heading,
+)
 from app.answer.openings import dateline_end, pointer_end, points_back, sentence_before
-from app.answer.question import DATE_TERM, QUESTION_WORD, QuestionInfo, fits_type
+from app.answer.question import DATE_TERM, QUESTION_WORD, QuestionInfo
 from app.answer.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.schema import Hit
 from app.text import CLOSERS, ORGANISATION_SUFFIXES, bigrams, english_places, name_pinyin, sentence_spans, synonyms
@@ -22,69 +33,7 @@ Similarity = Callable[[str, list[str]], np.ndarray]
 PAIR_MAX_CHARS = 220  # two adjacent sentences may be quoted together up to this length
 ENGLISH_PASSAGES = 5
 MIN_CHARS = 9  # shorter spans are fragments ("定域全时的活力。"), not quotable sentences
-# Short sentences whose character 4-grams repeat this much are column-interleaving OCR noise; on
-# the bundled articles the two garbled sentences score 0.17 and 0.21, the most repetitive real one
-# (a 132-character slogan list) 0.15.
-GARBLED_MAX_CHARS = 80
-GARBLED_REPEAT = 0.15
-# Bylines and production credits answer only questions about who wrote or edited the page.
-# A byline names its reporters after 记者/通讯员 ("测试日报记者 张三", "（记者 李四）"); "告诉记者：" or
-# "记者了解到" inside a sentence is reporting, not a credit.
-_CREDIT_LINE = re.compile(
-    r"(?<![告诉接受向对据跟和])记者\s*(?![了从在获近日昨今前看注发采走来调问])[\u4e00-\u9fff]{2,3}(?=\s|$|[）)，,]|通讯员|报道|摄)|通讯员\s*[\u4e00-\u9fff]{2,3}"
-    r"|统筹[:：]|美编[:：]|校对[:：]"
-)
-_ASKS_CREDITS = re.compile(r"记者|通讯员|统筹|美编|校对|编辑|作者|采写|撰写|署名|reporter|wrote|author|editor|byline", re.I)
-# Which newspaper carried the coverage: answered by a byline naming it.
-_ASKS_OUTLET = re.compile(
-    # 报 alone only where the word ends: "什么报告" asks for a report, not a newspaper.
-    r"(?:哪家|哪份|哪个|哪一家|什么)(?:报纸|报社|媒体|报(?![\u4e00-\u9fff]))|(?:登|刊登|发表|刊发|刊载)在哪"
-    r"|\bwhich (?:newspaper|paper|outlet)s?\b|\bwhat (?:newspaper|paper)\b|\bpublished (?:in|by)\b",
-    re.I,
-)
-
-
-def asks_outlet(question: str) -> bool:
-    """Whether the question asks which newspaper carried the coverage."""
-    return bool(_ASKS_OUTLET.search(question))
-
-
-# Headlines and "——访…" lines name a section; they answer only questions about titles.
-_ASKS_TITLE = re.compile(r"标题|题目|栏目|主题|专版|版面|哪一版|那版|篇名|稿子叫|headline|title|column", re.I)
-# Asking for a name of a text (题目, 栏目), not for what it is about (主题 may be either).
-_ASKS_NAME_OF_TEXT = re.compile(r"标题|题目|篇名|栏目|headline|title", re.I)
-
-
-def titled(info: QuestionInfo, sentence: "Sentence") -> bool:
-    """Whether a quote gives the name of a text asked for: a headline line or a 《title》."""
-    return bool(_ASKS_NAME_OF_TEXT.search(info.text)) and _is_title(sentence.hit, sentence.start, sentence.end)
-
-
-def _is_title(hit: Hit, start: int, end: int) -> bool:
-    return "《" in hit.chunk.text[start:end] or is_heading(hit, start, end)
-
-
-def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
-    """Whether a quote holds what the question asks for: a figure, a date, items, … or, for a question
-    asking what a text is called, a title."""
-    text = hit.chunk.text[start:end]
-    if _ASKS_NAME_OF_TEXT.search(info.text) and not _is_title(hit, start, end):
-        return False
-    if asks_outlet(info.text):
-        return bool(hit.chunk.newspaper) and hit.chunk.newspaper in text
-    if info.kind == "person":
-        # Who: a named speaker's words (the answer names them), a byline or an interview line.
-        return bool(hit.chunk.voice_at(start, end)[0]) or is_credit_line(text) or bool(_INTERVIEW_LINE.match(text.strip()))
-    return fits_type(info, text)
-
-
-# "Who is …" (not "who said …") may be answered by the "——访…" line that names the interviewee.
-_ASKS_WHO_IS = re.compile(r"是谁|谁是|叫什么|名字|\bwho (?:is|was|heads)\b|\bhead of\b", re.I)
-_INTERVIEW_LINE = re.compile(r"^[—\-\s]*访")
 _ORGANISATION = re.compile(f"(?:{'|'.join(ORGANISATION_SUFFIXES)})$")
-_SENTENCE_MARK = re.compile(r"[。！？!?；;，,]")
-
-
 @dataclass(frozen=True)
 class Sentence:
     hit: Hit
@@ -222,8 +171,8 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
     # A page's date line also carries its production credits: date questions may quote it.
     # Credits say who wrote the page, so they answer who/when questions, not what a reporter thinks.
     # Bylines also name the newspaper ("正观新闻·郑州晚报记者 孙亚文"): they answer which paper carried it.
-    credits_ok = (bool(_ASKS_CREDITS.search(info.text)) and info.kind in ("person", "list")) or info.kind == "date" or asks_outlet(info.text)
-    headings_ok = bool(_ASKS_TITLE.search(info.text)) or info.kind == "date"  # a page's date line has no full stop
+    credits_ok = (bool(ASKS_CREDITS.search(info.text)) and info.kind in ("person", "list")) or info.kind == "date" or asks_outlet(info.text)
+    headings_ok = bool(ASKS_TITLE.search(info.text)) or info.kind == "date"  # a page's date line has no full stop
     spans = []
     # English questions are scored by encoding every candidate: keep that to single sentences of
     # the best passages, or one question costs seconds and hundreds of MB under load.
@@ -234,8 +183,8 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
         sentences = [
             (a, b) for a, b in trimmed
             if b - a >= MIN_CHARS
-            and (credits_ok if _CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b)
-                 or (bool(_ASKS_WHO_IS.search(info.text)) and bool(_INTERVIEW_LINE.match(text[a:b].strip()))))
+            and (credits_ok if CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b)
+                 or (bool(ASKS_WHO_IS.search(info.text)) and bool(INTERVIEW_LINE.match(text[a:b].strip()))))
         ]
         # "该负责人表示,围绕…": the answer names who speaks, so the quote starts after the pointer.
         sentences = [(a + pointer_end(text[a:b]), b) if any(hit.chunk.voice_at(a, b)) else (a, b) for a, b in sentences]
@@ -256,35 +205,6 @@ def _dateline(sentence: str) -> int:
 @functools.lru_cache(maxsize=1024)
 def _spelled(name: str) -> tuple[str, ...]:
     return tuple(name_pinyin(name).split()) if name else ()
-
-
-def is_credit_line(text: str) -> bool:
-    """A byline or production credit ("郑州晚报记者 成燕 通讯员 赵翔", "统筹:孙友文 美编:王艳")."""
-    return bool(_CREDIT_LINE.search(text))
-
-
-def garbled(text: str) -> bool:
-    """OCR of interleaved columns: a short sentence made of its own repeated fragments
-    ("…雪萍说,独具特色的场景雪萍说,独具特色的场会…"). Such text is quoted only if nothing else fits."""
-    if len(text) > GARBLED_MAX_CHARS:
-        return False
-    grams = [text[i : i + 4] for i in range(len(text) - 3)]
-    return bool(grams) and 1 - len(set(grams)) / len(grams) >= GARBLED_REPEAT
-
-
-def is_heading(hit: Hit, start: int, end: int) -> bool:
-    """A headline, subtitle or "——访…" line: a whole line that names its section rather than says something."""
-    text = hit.chunk.text
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = text[line_start : len(text) if line_end < 0 else line_end].strip()
-    sentence = text[start:end].strip()
-    if sentence != line:
-        return False
-    bare = line.strip("—-· ")
-    return bare == hit.chunk.section_title.strip("—-· ") or bool(_INTERVIEW_LINE.match(line)) or (
-        len(line) <= 60 and not _SENTENCE_MARK.search(line)
-    )
 
 
 def features(

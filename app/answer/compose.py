@@ -12,18 +12,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from app.answer.candidates import (
-    Sentence,
-    Similarity,
-    asks_outlet,
-    context,
-    fits,
-    forms,
-    is_credit_line,
-    named_groups,
-    with_antecedent,
-)
+from app.answer.candidates import Sentence, Similarity, context, forms, named_groups, with_antecedent
 from app.answer.corpus import Corpus
+from app.answer.kinds import asks_outlet, fits, is_credit_line
 from app.answer.parts import per_subject, sub_questions
 from app.answer.question import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
 from app.answer.quotes import MIN_SIMILARITY_EN, choose

@@ -8,7 +8,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from app.answer.candidates import Idf, Sentence, Similarity, fits, forms, named_groups, score, titled
+from app.answer.candidates import Idf, Sentence, Similarity, forms, named_groups, score
+from app.answer.kinds import fits, titled
 from app.answer.parts import MAX_PARTS, asked_sentences, subjects
 from app.answer.question import QUESTION_WORD, QuestionInfo, fits_type
 from app.answer.scorer import SentenceModel

@@ -76,8 +76,8 @@ def grow(chunks: list[Any], tokens: list[list[str]], vectors: np.ndarray, size: 
 def load_faiss(chunks: list[Any], tokens: list[list[str]], vectors: np.ndarray, exact_max: int) -> Any:
     from app.index.bm25 import LexicalIndex
     from app.index.folder import Index
-    from app.index.writer import make_faiss
     from app.index.stores import FaissStore
+    from app.index.writer import make_faiss
 
     manifest = {"counts": {"chunks": len(chunks), "articles": 0}, "model": "bench"}
     return FaissStore(Index(Path("."), manifest, chunks, vectors, make_faiss(vectors, exact_max), LexicalIndex.build(tokens), []))

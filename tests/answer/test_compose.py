@@ -222,7 +222,7 @@ def test_posts_in_questions() -> None:
 
 
 def test_garbled_ocr_and_fragments_are_not_quoted_when_a_real_sentence_fits() -> None:
-    from app.answer.candidates import garbled
+    from app.answer.kinds import garbled
 
     noise = "市文化电和旅游局党组书记、局大量雪萍说,独具特色的场景雪萍说,独具特色的场会域全时的场为。"
     assert garbled(noise) and not garbled("这次跟随代表团到成都学习考察,让我们开阔了视野。")
@@ -449,7 +449,7 @@ def test_which_newspaper_is_answered_by_a_byline_naming_it() -> None:
 
 
 def test_a_report_is_not_a_newspaper_and_telling_a_reporter_is_not_a_byline() -> None:
-    from app.answer.candidates import asks_outlet, is_credit_line
+    from app.answer.kinds import asks_outlet, is_credit_line
 
     assert asks_outlet("这些报道登在哪家报纸上？") and not asks_outlet("区里在分享会上发布了一份什么报告？")
     assert is_credit_line("测试日报记者 张三 通讯员 李四") and is_credit_line("（记者 王五）")

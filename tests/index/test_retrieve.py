@@ -6,8 +6,8 @@ import pytest
 
 from app.index.bm25 import LexicalIndex
 from app.index.folder import load_index
-from app.index.writer import build_index
 from app.index.retrieve import lexical, query_tokens, rrf, search, weighted
+from app.index.writer import build_index
 from app.ingest.passages import ChunkSettings
 from app.model.embed import HashEmbedder
 from app.schema import Filters

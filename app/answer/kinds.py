@@ -1,0 +1,102 @@
+"""What kind of text a span is, and what kind of quote a question wants: bylines and credits, headlines
+and "——访…" lines, OCR debris, the newspaper or the title asked for. General news grammar only."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.answer.question import QuestionInfo, fits_type
+from app.schema import Hit
+
+# Short sentences whose character 4-grams repeat this much are column-interleaving OCR noise; on
+# the bundled articles the two garbled sentences score 0.17 and 0.21, the most repetitive real one
+# (a 132-character slogan list) 0.15.
+GARBLED_MAX_CHARS = 80
+GARBLED_REPEAT = 0.15
+# Bylines and production credits answer only questions about who wrote or edited the page.
+# A byline names its reporters after 记者/通讯员 ("测试日报记者 张三", "（记者 李四）"); "告诉记者：" or
+# "记者了解到" inside a sentence is reporting, not a credit.
+CREDIT_LINE = re.compile(
+    r"(?<![告诉接受向对据跟和])记者\s*(?![了从在获近日昨今前看注发采走来调问])[\u4e00-\u9fff]{2,3}(?=\s|$|[）)，,]|通讯员|报道|摄)|通讯员\s*[\u4e00-\u9fff]{2,3}"
+    r"|统筹[:：]|美编[:：]|校对[:：]"
+)
+ASKS_CREDITS = re.compile(r"记者|通讯员|统筹|美编|校对|编辑|作者|采写|撰写|署名|reporter|wrote|author|editor|byline", re.I)
+# Which newspaper carried the coverage: answered by a byline naming it.
+_ASKS_OUTLET = re.compile(
+    # 报 alone only where the word ends: "什么报告" asks for a report, not a newspaper.
+    r"(?:哪家|哪份|哪个|哪一家|什么)(?:报纸|报社|媒体|报(?![\u4e00-\u9fff]))|(?:登|刊登|发表|刊发|刊载)在哪"
+    r"|\bwhich (?:newspaper|paper|outlet)s?\b|\bwhat (?:newspaper|paper)\b|\bpublished (?:in|by)\b",
+    re.I,
+)
+
+
+def asks_outlet(question: str) -> bool:
+    """Whether the question asks which newspaper carried the coverage."""
+    return bool(_ASKS_OUTLET.search(question))
+
+
+# Headlines and "——访…" lines name a section; they answer only questions about titles.
+ASKS_TITLE = re.compile(r"标题|题目|栏目|主题|专版|版面|哪一版|那版|篇名|稿子叫|headline|title|column", re.I)
+# Asking for a name of a text (题目, 栏目), not for what it is about (主题 may be either).
+_ASKS_NAME_OF_TEXT = re.compile(r"标题|题目|篇名|栏目|headline|title", re.I)
+
+
+def titled(info: QuestionInfo, sentence: Any) -> bool:
+    """Whether a quote gives the name of a text asked for: a headline line or a 《title》."""
+    return bool(_ASKS_NAME_OF_TEXT.search(info.text)) and _is_title(sentence.hit, sentence.start, sentence.end)
+
+
+def _is_title(hit: Hit, start: int, end: int) -> bool:
+    return "《" in hit.chunk.text[start:end] or is_heading(hit, start, end)
+
+
+def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
+    """Whether a quote holds what the question asks for: a figure, a date, items, … or, for a question
+    asking what a text is called, a title."""
+    text = hit.chunk.text[start:end]
+    if _ASKS_NAME_OF_TEXT.search(info.text) and not _is_title(hit, start, end):
+        return False
+    if asks_outlet(info.text):
+        return bool(hit.chunk.newspaper) and hit.chunk.newspaper in text
+    if info.kind == "person":
+        # Who: a named speaker's words (the answer names them), a byline or an interview line.
+        return bool(hit.chunk.voice_at(start, end)[0]) or is_credit_line(text) or bool(INTERVIEW_LINE.match(text.strip()))
+    return fits_type(info, text)
+
+
+# "Who is …" (not "who said …") may be answered by the "——访…" line that names the interviewee.
+ASKS_WHO_IS = re.compile(r"是谁|谁是|叫什么|名字|\bwho (?:is|was|heads)\b|\bhead of\b", re.I)
+INTERVIEW_LINE = re.compile(r"^[—\-\s]*访")
+_SENTENCE_MARK = re.compile(r"[。！？!?；;，,]")
+
+
+def is_credit_line(text: str) -> bool:
+    """A byline or production credit ("郑州晚报记者 成燕 通讯员 赵翔", "统筹:孙友文 美编:王艳")."""
+    return bool(CREDIT_LINE.search(text))
+
+
+def garbled(text: str) -> bool:
+    """OCR of interleaved columns: a short sentence made of its own repeated fragments
+    ("…雪萍说,独具特色的场景雪萍说,独具特色的场会…"). Such text is quoted only if nothing else fits."""
+    if len(text) > GARBLED_MAX_CHARS:
+        return False
+    grams = [text[i : i + 4] for i in range(len(text) - 3)]
+    return bool(grams) and 1 - len(set(grams)) / len(grams) >= GARBLED_REPEAT
+
+
+def is_heading(hit: Hit, start: int, end: int) -> bool:
+    """A headline, subtitle or "——访…" line: a whole line that names its section rather than says something."""
+    text = hit.chunk.text
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end < 0 else line_end].strip()
+    sentence = text[start:end].strip()
+    if sentence != line:
+        return False
+    bare = line.strip("—-· ")
+    return bare == hit.chunk.section_title.strip("—-· ") or bool(INTERVIEW_LINE.match(line)) or (
+        len(line) <= 60 and not _SENTENCE_MARK.search(line)
+    )
+
+
