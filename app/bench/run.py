@@ -23,10 +23,11 @@ GOALS = "retrieval p50 ≤ 30 ms and answer p50 ≤ 80 ms at 10k; indexing withi
 
 def _baseline_search(texts: list[str], vectors: np.ndarray, embedder: Any) -> Any:
     """The LangChain baseline's retrieval over the same passages and vectors, as a callable."""
-    from app.evaluation.baseline import _embeddings_class, _import_faiss_store
+    from app.evaluation.baseline import import_faiss_store
+    from app.integrations import embeddings_class
 
-    FAISS, strategy = _import_faiss_store()
-    store = FAISS.from_embeddings(zip(texts, vectors.tolist()), _embeddings_class()(embedder), distance_strategy=strategy.MAX_INNER_PRODUCT)
+    FAISS, strategy = import_faiss_store()
+    store = FAISS.from_embeddings(zip(texts, vectors.tolist()), embeddings_class()(embedder), distance_strategy=strategy.MAX_INNER_PRODUCT)
     return lambda q: store.similarity_search_with_score(q, k=5)
 
 

@@ -116,7 +116,7 @@ def make_hit(n: int, speaker: str, score: float) -> Hit:
 
 
 def test_retriever_adapter_returns_documents_in_order_with_metadata() -> None:
-    from app.evaluation.baseline import BiaoganRetriever
+    from app.integrations import BiaoganRetriever
 
     stub = StubPipeline([make_hit(1, "李明", 0.9), make_hit(2, "王芳", 0.5), make_hit(3, "张三", 0.1)])
     docs = BiaoganRetriever(pipeline=stub, k=2, mode="dense").invoke("算力中心")
@@ -131,7 +131,7 @@ def test_retriever_adapter_returns_documents_in_order_with_metadata() -> None:
 def test_retriever_adapter_defaults_and_rejects_non_retrievers() -> None:
     from pydantic import ValidationError
 
-    from app.evaluation.baseline import BiaoganRetriever
+    from app.integrations import BiaoganRetriever
 
     stub = StubPipeline([make_hit(1, "李明", 0.9)])
     BiaoganRetriever(pipeline=stub).invoke("问题")

@@ -155,7 +155,7 @@ def test_pipeline_answers_from_milvus(tmp_path: Path, milvus_db: str) -> None:
     assert isinstance(pipeline.index, MilvusStore)
     answer = pipeline.ask("发改委提出的固定资产投资目标是多少？")
     assert not answer.refused and "7000亿元" in answer.text
-    from app.evaluation.baseline import BiaoganRetriever
+    from app.integrations import BiaoganRetriever
 
     docs = BiaoganRetriever(pipeline=pipeline, k=3, mode="lexical").invoke("固定资产投资突破7000亿元")
     assert len(docs) == 3 and "7000亿元" in docs[0].page_content
