@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -86,6 +87,21 @@ def test_a_seeds_folder_with_nothing_readable_says_so(tmp_path: Path) -> None:
     assert result.returncode == 1 and "no readable article" in result.stderr and "hint:" in result.stderr
 
 
+def _holds_build_lock(index: Path, build: subprocess.Popen, timeout: float = 120) -> bool:
+    """Wait until the build process holds the index's build lock (it is then reading, embedding or
+    writing), rather than sleeping a fixed time and hoping."""
+    deadline = time.monotonic() + timeout
+    with open(index / ".lock", "a") as handle:
+        while time.monotonic() < deadline and build.poll() is None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return build.poll() is None
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            time.sleep(0.01)
+    return False
+
+
 def test_a_build_killed_midway_leaves_the_previous_index_serving(tmp_path: Path) -> None:
     seeds, index = tmp_path / "seeds", tmp_path / "index"
     shutil.copytree(SEEDS, seeds)
@@ -95,8 +111,7 @@ def test_a_build_killed_midway_leaves_the_previous_index_serving(tmp_path: Path)
     (seeds / "more.txt").write_text("郑州推进高质量发展，加快建设国家中心城市。\n" * 300_000, encoding="utf-8")
     build = subprocess.Popen([BIAOGAN, "index", "--seeds", str(seeds), "--index", str(index)], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(3)
-    assert build.poll() is None, "the build finished before it could be interrupted"
+    assert _holds_build_lock(index, build), "the build finished before it could be interrupted"
     build.send_signal(signal.SIGKILL)
     build.wait(timeout=30)
     assert current_folder(index) == live
