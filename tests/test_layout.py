@@ -13,7 +13,7 @@ APP = ROOT / "app"
 # stages before it; the pipeline wires the stages; evaluation, benchmarks, the page and the command
 # line drive the pipeline.
 LAYERS = [
-    {"app.schema", "app.config", "app.errors", "app.text", "app.limits"},
+    {"app.schema", "app.config", "app.errors", "app.text", "app.dates", "app.limits"},
     {"app.ingest"}, {"app.model"}, {"app.index"}, {"app.answer"},
     {"app.pipeline", "app.corpus", "app.integrations"},
     {"app.evaluation", "app.bench", "app.ui", "app.console"},

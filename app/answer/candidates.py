@@ -22,8 +22,9 @@ from app.answer.kinds import (
     is_heading,
 )
 from app.answer.openings import dateline_end, pointer_end, points_back, sentence_before
-from app.answer.question import DATE_TERM, QUESTION_WORD, QuestionInfo
+from app.answer.question import QUESTION_WORD, QuestionInfo
 from app.answer.scorer import FEATURES, SentenceModel, default_model, length_feature
+from app.dates import DATE_TERM, date_forms, date_variants
 from app.schema import Hit
 from app.text import CLOSERS, ORGANISATION_SUFFIXES, bigrams, english_places, name_pinyin, sentence_spans, synonyms
 
@@ -70,15 +71,6 @@ def forms(term: str) -> tuple[str, ...]:
     return (term,)
 
 
-def date_variants(date: str) -> tuple[str, ...]:
-    """A date as a question wrote it, and as a text may write the same day: without the year, 日 or 号."""
-    day = re.search(r"(\d{1,2})月(\d{1,2})[日号]", date)
-    if not day:
-        return (date,)
-    month, number = day.groups()
-    return tuple(dict.fromkeys((date, f"{month}月{number}日", f"{month}月{number}号")))
-
-
 def context(hit: Hit, start: int | None = None, end: int | None = None) -> str:
     """Who speaks: in the sentence text[start:end] when given (its own speaker, else the section's),
     otherwise anyone speaking in the passage. Counted as part of the sentence it is for."""
@@ -112,14 +104,6 @@ def with_antecedent(sentence: Sentence) -> Sentence:
 def dated(hit: Hit) -> str:
     """The passage's date as questions write it, so "5月17日那版" is covered by every passage of that day."""
     return date_forms(hit.chunk.date)
-
-
-def date_forms(date: str | None) -> str:
-    """An ISO date as questions write it: "2023-05-17" -> "2023年5月17日 5月17号 2023年5月"."""
-    if not date or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        return ""
-    year, month, day = (int(part) for part in date.split("-"))
-    return f"{year}年{month}月{day}日 {month}月{day}号 {year}年{month}月"
 
 
 def coverage(info: QuestionInfo, text: str, where: str, idf: Idf) -> float:

@@ -9,9 +9,10 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from app.answer.candidates import date_forms, forms
+from app.answer.candidates import forms
 from app.answer.followup import Entities
-from app.answer.question import DATE_TERM, posts
+from app.answer.question import posts
+from app.dates import DATE_TERM, date_forms
 from app.text import PLACE_SUFFIXES, bigrams
 
 # Figures and ordinals of content (第一条, 第三项) must occur as written; 第一篇 or 第二版 may be how

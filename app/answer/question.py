@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.dates import DATE_TERM
 from app.ingest.speakers import TITLES
 from app.text import PLACE_SUFFIXES, cities, cjk_ratio, tagged, words
 
@@ -27,7 +28,6 @@ _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
 _YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)
 _ASKS_YEAR = re.compile(r"哪年|哪一年|which year|what year", re.I)
-DATE_TERM = re.compile(r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}\s*年\s*\d{1,2}\s*月")
 DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|今年\d{1,2}月|\d{4}-\d{2}-\d{2}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.dates import DATE_LINE
 from app.schema import Repair
 from app.text import CJK, CJK_PUNCT
 
@@ -25,7 +26,6 @@ _BOOK_TITLE = re.compile(r"《[^《》\n]{1,60}》")
 _SUBTITLE_DASH = re.compile(r"^(?:-{1,2}|[—―─－一]{1,2})\s*(?=访\S)")
 SUBTITLE = re.compile(r"^——访(?P<who>\S.{1,58})$")
 BYLINE = re.compile(r"^(?P<outlet>[^\s，,。:：]{0,24}?)记者(?:\s+(?P<names>.*))?$")
-DATE_LINE = re.compile(r"^\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|^\s*\d{4}-\d{2}-\d{2}\s*$")
 _BODY_PUNCT = re.compile(r"[，,。；;！？!?、]")
 _ENDS_SENTENCE = re.compile("[。！？!?；;：:…”\"’）)】」』]$")
 _STARTS_CONTINUATION = re.compile(f"^[{CJK}0-9]")

@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.ingest.clean import BYLINE, DATE_LINE, SUBTITLE
+from app.ingest.clean import BYLINE, SUBTITLE
 from app.ingest.speakers import TITLES
 from app.text import ORGANISATION_SUFFIXES
 
 # One list of titles for the whole pipeline, longest first (党组书记 before 书记).
 ROLES = TITLES
 _ROLE_ALT = "|".join(ROLES)
-_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _PAGE_NOTE = re.compile(r"(?:统筹|美编|校对|编辑|责编|版)\s*[:：]")
 _SPEECH = r"(?:表示|说|看来|认为|介绍|指出)"
 _DEPARTMENT_SPEAKER = re.compile(rf"^(?P<who>[^，,。“”\"《》]{{2,30}}?)(?P<role>相关负责人|负责人){_SPEECH}")
@@ -41,25 +39,10 @@ class Byline:
         return self.outlet.split("·")[-1] if self.outlet else ""
 
 
-def parse_date(text: str) -> str | None:
-    """The first date written as 2023年5月17日 (or 2023-05-17) in text, as ISO yyyy-mm-dd."""
-    match = _DATE.search(text) or _ISO_DATE.search(text)
-    if not match:
-        return None
-    year, month, day = (int(g) for g in match.groups())
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return None
-    return f"{year:04d}-{month:02d}-{day:02d}"
-
-
 def parse_page_note(line: str) -> str:
     """The production credits of a page line ("统筹:孙友文 美编:王艳 …"), or ""."""
     match = _PAGE_NOTE.search(line)
     return line[match.start() :].strip() if match else ""
-
-
-def is_date_line(line: str) -> bool:
-    return bool(DATE_LINE.match(line))
 
 
 def parse_byline(line: str) -> Byline | None:

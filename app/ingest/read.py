@@ -11,10 +11,11 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.dates import is_date_line, parse_date
 from app.errors import InputError, SeedsError
 from app.ingest.clean import clean, is_headline_like
 from app.ingest.extract import SPLIT_HINT, docx_text, html_text, html_visible_text  # noqa: F401 (html_text is part of this module's interface)
-from app.ingest.metadata import is_date_line, parse_byline, parse_date, parse_page_note
+from app.ingest.metadata import parse_byline, parse_page_note
 from app.schema import Article
 from app.text import cjk_ratio, has_words
 

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from app.dates import parse_date
 from app.errors import InputError, SeedsError
 from app.ingest.extract import html_text
-from app.ingest.metadata import department_of, parse_byline, parse_date, parse_interviewee, parse_speaker
+from app.ingest.metadata import department_of, parse_byline, parse_interviewee, parse_speaker
 from app.ingest.read import article_id, decode, read_article, read_folder
 from tests.conftest import SEEDS, TINY_ARTICLE
 
