@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -81,13 +82,16 @@ UNCHECKED_DRAFT = "（生成中，尚未与原文核对）"
 
 
 class Pipeline:
-    """One shared, read-only pipeline: an embedder and a passage store (the index folder or Milvus)."""
+    """One pipeline shared by every request: an embedder and a passage store (the index folder or Milvus).
+    It is never changed after it is built (a new index means a new Pipeline, swapped in by app.corpus);
+    its caches (sentence vectors, the corpus's mention look-ups, remembered turns) are safe to share."""
 
     def __init__(self, settings: Settings, embedder: Embedder, index: PassageStore | Index) -> None:
         self.settings = settings
         self.embedder = embedder
         self.index: PassageStore = FaissStore(index) if isinstance(index, Index) else index
         self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._kept_lock = threading.Lock()
         self.entities = Entities.from_chunks(self.index.people())
         self.corpus = StoreCorpus(self.index, self.entities)
         self.model = load_model(settings.answer_model) if settings.answer_model else default_model()
@@ -109,11 +113,14 @@ class Pipeline:
         if not sentences:
             return np.zeros(0, dtype=np.float32)
         kept = self._sentence_vectors
-        missing = [s for s in dict.fromkeys(sentences) if s not in kept]
-        vectors = {s: kept[s] for s in sentences if s in kept} | dict(zip(missing, self.embedder.encode_passages(missing)))
-        kept.update((s, vectors[s]) for s in missing)
-        while len(kept) > SENTENCE_VECTORS:
-            kept.popitem(last=False)
+        with self._kept_lock:  # requests share the kept vectors
+            vectors = {s: kept[s] for s in sentences if s in kept}
+        missing = [s for s in dict.fromkeys(sentences) if s not in vectors]
+        vectors |= dict(zip(missing, self.embedder.encode_passages(missing)))
+        with self._kept_lock:
+            kept.update((s, vectors[s]) for s in missing)
+            while len(kept) > SENTENCE_VECTORS:
+                kept.popitem(last=False)
         return np.stack([vectors[s] for s in sentences]) @ query
 
     def retrieve(self, question: str, *, k: int | None = None, mode: str = "hybrid", filters: Filters = Filters()) -> list[Hit]:

@@ -174,13 +174,16 @@ class StoreCorpus:
         return bool(pairs) and sum(p in known for p in pairs) * 2 >= len(pairs)
 
     def _mentions(self, term: str) -> bool:
-        cache = self._mention_cache
-        if term not in cache:
-            if len(cache) > MENTIONS_KEPT:
-                cache.clear()
+        # Requests share this cache: a value is computed, then stored, then returned from the local,
+        # so another request clearing the cache in between cannot make this one fail.
+        known = self._mention_cache.get(term)
+        if known is None:
             if DATE_TERM.fullmatch(term):  # a day is also known from the articles' dates, however written
                 days = " ".join(date_forms(d) for d in self.index.dates())
-                cache[term] = any(v in days or self.index.mentions(v) for v in forms(term))
+                known = any(v in days or self.index.mentions(v) for v in forms(term))
             else:
-                cache[term] = self.index.mentions(term)
-        return cache[term]
+                known = self.index.mentions(term)
+            if len(self._mention_cache) > MENTIONS_KEPT:
+                self._mention_cache = {}
+            self._mention_cache[term] = known
+        return known
