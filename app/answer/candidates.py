@@ -14,7 +14,6 @@ from app.answer.kinds import (
     ASKS_CREDITS,
     ASKS_TITLE,
     ASKS_WHO_IS,
-    CREDIT_LINE,
     INTERVIEW_LINE,
     asks_outlet,
     fits,
@@ -25,6 +24,7 @@ from app.answer.openings import dateline_end, pointer_end, points_back, sentence
 from app.answer.question import QUESTION_WORD, QuestionInfo
 from app.answer.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.dates import DATE_TERM, date_forms, date_variants
+from app.ingest.metadata import CREDIT_LINE
 from app.schema import Hit
 from app.text import CLOSERS, ORGANISATION_SUFFIXES, bigrams, english_places, name_pinyin, sentence_spans, synonyms
 

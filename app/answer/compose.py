@@ -14,12 +14,13 @@ from dataclasses import replace
 
 from app.answer.candidates import Sentence, Similarity, context, forms, named_groups, with_antecedent
 from app.answer.corpus import Corpus
-from app.answer.kinds import asks_outlet, fits, is_credit_line
+from app.answer.kinds import asks_outlet, fits
 from app.answer.parts import per_subject, sub_questions
 from app.answer.question import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
 from app.answer.quotes import MIN_SIMILARITY_EN, choose
 from app.answer.scorer import SentenceModel
 from app.answer.topic import on_topic
+from app.ingest.metadata import is_credit_line
 from app.schema import Answer, Citation, Hit
 from app.text import sentence_spans
 

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from app.answer.question import QuestionInfo, fits_type
+from app.ingest.metadata import is_credit_line
 from app.schema import Hit
 
 # Short sentences whose character 4-grams repeat this much are column-interleaving OCR noise; on
@@ -14,13 +15,6 @@ from app.schema import Hit
 # (a 132-character slogan list) 0.15.
 GARBLED_MAX_CHARS = 80
 GARBLED_REPEAT = 0.15
-# Bylines and production credits answer only questions about who wrote or edited the page.
-# A byline names its reporters after 记者/通讯员 ("测试日报记者 张三", "（记者 李四）"); "告诉记者：" or
-# "记者了解到" inside a sentence is reporting, not a credit.
-CREDIT_LINE = re.compile(
-    r"(?<![告诉接受向对据跟和])记者\s*(?![了从在获近日昨今前看注发采走来调问])[\u4e00-\u9fff]{2,3}(?=\s|$|[）)，,]|通讯员|报道|摄)|通讯员\s*[\u4e00-\u9fff]{2,3}"
-    r"|统筹[:：]|美编[:：]|校对[:：]"
-)
 ASKS_CREDITS = re.compile(r"记者|通讯员|统筹|美编|校对|编辑|作者|采写|撰写|署名|reporter|wrote|author|editor|byline", re.I)
 # Which newspaper carried the coverage: answered by a byline naming it.
 _ASKS_OUTLET = re.compile(
@@ -69,11 +63,6 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
 ASKS_WHO_IS = re.compile(r"是谁|谁是|叫什么|名字|\bwho (?:is|was|heads)\b|\bhead of\b", re.I)
 INTERVIEW_LINE = re.compile(r"^[—\-\s]*访")
 _SENTENCE_MARK = re.compile(r"[。！？!?；;，,]")
-
-
-def is_credit_line(text: str) -> bool:
-    """A byline or production credit ("郑州晚报记者 成燕 通讯员 赵翔", "统筹:孙友文 美编:王艳")."""
-    return bool(CREDIT_LINE.search(text))
 
 
 def garbled(text: str) -> bool:

@@ -13,6 +13,13 @@ from app.text import ORGANISATION_SUFFIXES
 ROLES = TITLES
 _ROLE_ALT = "|".join(ROLES)
 _PAGE_NOTE = re.compile(r"(?:统筹|美编|校对|编辑|责编|版)\s*[:：]")
+# A byline or production credit inside passage text (answered only to questions about who wrote the page).
+# A byline names its reporters after 记者/通讯员 ("测试日报记者 张三", "（记者 李四）"); "告诉记者：" or
+# "记者了解到" inside a sentence is reporting, not a credit.
+CREDIT_LINE = re.compile(
+    r"(?<![告诉接受向对据跟和])记者\s*(?![了从在获近日昨今前看注发采走来调问])[\u4e00-\u9fff]{2,3}(?=\s|$|[）)，,]|通讯员|报道|摄)|通讯员\s*[\u4e00-\u9fff]{2,3}"
+    r"|统筹[:：]|美编[:：]|校对[:：]"
+)
 _SPEECH = r"(?:表示|说|看来|认为|介绍|指出)"
 _DEPARTMENT_SPEAKER = re.compile(rf"^(?P<who>[^，,。“”\"《》]{{2,30}}?)(?P<role>相关负责人|负责人){_SPEECH}")
 _PERSON_SPEAKER = re.compile(
@@ -99,3 +106,8 @@ def parse_speaker(paragraph: str) -> Person | None:
         position = org + match.group("role")
         return Person(name=match.group("name"), position=position, department=department_of(position))
     return None
+
+
+def is_credit_line(text: str) -> bool:
+    """A byline or production credit ("郑州晚报记者 成燕 通讯员 赵翔", "统筹:孙友文 美编:王艳")."""
+    return bool(CREDIT_LINE.search(text))

@@ -449,7 +449,8 @@ def test_which_newspaper_is_answered_by_a_byline_naming_it() -> None:
 
 
 def test_a_report_is_not_a_newspaper_and_telling_a_reporter_is_not_a_byline() -> None:
-    from app.answer.kinds import asks_outlet, is_credit_line
+    from app.answer.kinds import asks_outlet
+    from app.ingest.metadata import is_credit_line
 
     assert asks_outlet("这些报道登在哪家报纸上？") and not asks_outlet("区里在分享会上发布了一份什么报告？")
     assert is_credit_line("测试日报记者 张三 通讯员 李四") and is_credit_line("（记者 王五）")
