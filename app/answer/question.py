@@ -275,11 +275,11 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         if info.unit == "%":
             return bool(re.search(r"\d\s*[%％]|百分之", sentence))
         if info.unit == "元":  # money: 50亿元, 1.5万元, 300元
-            return bool(re.search(r"\d\s*(?:余|多)?\s*[千百万亿]*\s*元", sentence))
+            return bool(re.search(r"\d\s*(?:余|多)?\s*[千百万亿]*\s*(?:余|多)?\s*元", sentence))
         if info.unit and info.unit != "个":  # 个 is the general classifier: 八大城市, 三座城市 answer 几个
-            # "10个年头" answers 几年, "3.71万人" and "1.4万名" 多少人
+            # "10个年头" answers 几年, "3.71万人" and "1.4万名" 多少人, "1万余家" and "300多家" 多少家
             units = _SAME_UNIT.get(info.unit, re.escape(info.unit))
-            return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*[千百万亿]*\s*(?:个)?(?:多)?\s*(?:{units})", sentence))
+            return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*[千百万亿]*\s*(?:余|多)?\s*(?:个)?(?:多)?\s*(?:{units})", sentence))
         return bool(NUMBER.search(sentence))
     if info.kind == "date":
         # "哪天" wants a day, "哪年" a year: "今年4月" answers neither.

@@ -41,6 +41,14 @@ def test_fits_type() -> None:
     assert fits_type(analyse("哪一年举办的？"), "2021年首次举办。")
 
 
+def test_an_approximate_figure_keeps_its_unit() -> None:
+    # 余 and 多 may follow the magnitude as well as the number: 1万余家, 3亿多元, 300多家.
+    assert fits_type(analyse("全国有多少家机构获得了等级？"), "全国共有1万余家机构经评定获得等级。")
+    assert fits_type(analyse("全国有多少家机构获得了等级？"), "已有300多家机构获评。")
+    assert fits_type(analyse("补贴了多少元？"), "累计发放补贴3亿多元。")
+    assert not fits_type(analyse("全国有多少家机构获得了等级？"), "全国共有1万余名从业人员。")
+
+
 def test_english_what_target_questions_ask_for_a_figure() -> None:
     assert analyse("What real-estate development investment target did Xia Yang set?").kind == "number"
     assert analyse("What budget did the bureau announce for 2024?").kind == "number"
