@@ -74,7 +74,6 @@ def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = 
     return any(fits_type(info, s.text) and on_topic(info, s) for s in chosen)
 
 
-
 def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:
     """Names, places, organisations and figures of the question that the corpus never mentions, and
     posts nobody quoted holds ("市委书记" when only the 市委副秘书长 was interviewed)."""

@@ -70,7 +70,6 @@ class LocalCorpus:
         return None  # unknown: plain passages name no speakers
 
 
-
 def post_holders(people: Sequence[tuple[str, str]], organisation: str, title: str) -> list[str] | None:
     """Who among `people` ((name, position) pairs) holds the post: their names, or positions when
     unnamed. None when no position names the organisation (an alias such as 文旅): not decided here.
@@ -93,7 +92,6 @@ def holds_post(people: list[str], organisation: str, title: str) -> bool:
     """Whether someone among `people` ("position+name" strings) holds the post (see post_holders)."""
     found = post_holders([("", p) for p in people], organisation, title)
     return found is None or bool(found)
-
 
 
 class StoreCorpus:

@@ -25,7 +25,6 @@ from app.schema import Article
 log = logging.getLogger(__name__)
 
 
-
 def _strip(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if k != "rows"}
 
