@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_ISO = r"(\d{4})-(\d{2})-(\d{2})"
+_ISO_DATE = re.compile(rf"\b{_ISO}\b")
 # A line that is a date: a page's date line.
-DATE_LINE = re.compile(r"^\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|^\s*\d{4}-\d{2}-\d{2}\s*$")
+DATE_LINE = re.compile(rf"^\s*{_DATE.pattern}|^\s*{_ISO}\s*$")
 # A day or a month as a question names it: 5月17日, 2023年5月17号, 2023年5月.
 DATE_TERM = re.compile(r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}\s*年\s*\d{1,2}\s*月")
 
