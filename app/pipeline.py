@@ -20,7 +20,7 @@ from app.answer.generate import from_llm
 from app.answer.kinds import asks_outlet
 from app.answer.llm import LLMUnavailable, llm_from_settings
 from app.answer.parts import per_subject
-from app.answer.quotes import asks_summary
+from app.answer.points import asks_points, asks_summary
 from app.answer.scorer import default_model, load_model
 from app.answer.verify import checked
 from app.config import Settings
@@ -145,7 +145,7 @@ class Pipeline:
             return hits
         found = self.entities.find(question)
         named = list(dict.fromkeys(found["person"] + [self.entities.departments[d] for d in found["department"]]))
-        summary = asks_summary(question)
+        summary = asks_summary(question) or asks_points(question)  # all of someone's points, not the nearest few
         if not named and not (summary and hits):
             return hits
         # A summary draws on all of what someone said (or of the article it is about), not only the

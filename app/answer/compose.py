@@ -16,6 +16,7 @@ from app.answer.candidates import Sentence, Similarity, context, forms, named_gr
 from app.answer.corpus import Corpus
 from app.answer.kinds import asks_outlet, fits
 from app.answer.parts import per_subject, sub_questions
+from app.answer.points import items_marked
 from app.answer.question import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
 from app.answer.quotes import MIN_SIMILARITY_EN, choose
 from app.answer.scorer import SentenceModel
@@ -62,7 +63,7 @@ def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = 
         return False
     # "具体是哪13条" is not answered by a sentence that names the thirteen without listing them.
     expected = asked_count(info.text)
-    if expected >= 2 and sum(items_listed(s.text) for s in chosen) < expected:
+    if expected >= 2 and max(sum(items_listed(s.text) for s in chosen), items_marked(chosen)) < expected:
         return False
     # A question asking for a figure or a date is not answered by a sentence without one, nor by a
     # figure about something else: "外贸进出口总额的目标" is not answered by a target for new projects.

@@ -11,10 +11,10 @@ from dataclasses import replace
 from app.answer.candidates import Idf, Sentence, Similarity, forms, named_groups, score
 from app.answer.kinds import fits, titled
 from app.answer.parts import MAX_PARTS, asked_sentences, subjects
+from app.answer.points import asks_summary, enumerated, summary
 from app.answer.question import QUESTION_WORD, QuestionInfo, fits_type
 from app.answer.scorer import SentenceModel
 from app.answer.topic import FRAME_WORDS, MARKS, mentions, on_topic, topic_terms
-from app.ingest.metadata import ROLES
 from app.schema import Hit
 from app.text import bigrams, segments, sentence_spans, words
 
@@ -46,7 +46,13 @@ def choose(
         points = summary(info, ranked)
         if len(points) >= 2:
             return points
-    groups = [group for ids in named_groups(info.text, hits) if (group := [s for s in ranked if s.hit.chunk.id in ids])]
+    named = named_groups(info.text, hits)
+    groups = [group for ids in named if (group := [s for s in ranked if s.hit.chunk.id in ids])]
+    # A list of points is looked for in all the passages: its first item may be the only one said to be
+    # the named speaker's ("李群表示…：一是…" then "二是…", "三是…" in passages that name no one).
+    points = enumerated(info, ranked, SIBLING_RATIO * ranked[0].score, named[0] if len(named) == 1 else None) if info.kind == "list" and ranked else []
+    if points:
+        return points
     if len(groups) >= 2:
         picks: list[Sentence] = []
         for group in groups[:3]:
@@ -61,53 +67,6 @@ def choose(
             return picks
     pool = groups[0] if groups else ranked
     return each_part(info, pool, select(info, pool))
-
-
-# "概括X的主要观点", "X谈了哪几方面的打算": the main points of someone's statement, or of an article.
-_ASKS_SUMMARY = re.compile(r"概括|总结|归纳|主要观点|主要内容|主要做法|主要看法|核心观点|要点|谈了哪些|谈了什么|summari[sz]e|main points", re.I)
-MAX_POINTS_SUMMARY = 5
-SUMMARY_OVERLAP = 0.45  # two points sharing more of their character pairs say the same thing
-
-
-def asks_summary(question: str) -> bool:
-    return bool(_ASKS_SUMMARY.search(question))
-
-
-def summary(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
-    """Up to five points: the sentences of the person the question names (else of the best passage's
-    article) that are central to what they said and relevant to the question, each saying something
-    the others do not, in source order."""
-    if not ranked:
-        return []
-    singles = [s for s in ranked if s.end - s.start <= 160 and not any(c in s.text.rstrip("”’\"'）)")[:-1] for c in "。！？!?")]
-    singles = singles or ranked
-    names = [n for n in dict.fromkeys(n for s in singles for n in s.hit.chunk.names) if n in info.text]
-    if names:
-        # Their passages: what follows "X介绍，" in a press report is X's account even where no
-        # sentence repeats who speaks; sentences another speaker is said to say are left out.
-        pool = [s for s in singles if names[0] in s.hit.chunk.names and s.speaker in ("", names[0])]
-    else:
-        article = ranked[0].hit.chunk.article_id
-        pool = [s for s in singles if s.hit.chunk.article_id == article]
-    pool = list({(s.hit.chunk.id, s.start): s for s in pool}.values())
-    if len(pool) < 2:
-        return []
-    grams = [set(bigrams(s.text)) for s in pool]
-
-    def similarity(i: int, j: int) -> float:
-        a, b = grams[i], grams[j]
-        return len(a & b) / min(len(a), len(b)) if a and b else 0.0
-
-    centrality = [sum(similarity(i, j) for j in range(len(pool)) if j != i) / (len(pool) - 1) for i in range(len(pool))]
-    top = max(s.score for s in pool) or 1.0
-    value = [0.5 * s.score / top + 0.5 * c for s, c in zip(pool, centrality)]
-    chosen: list[int] = []
-    for i in sorted(range(len(pool)), key=lambda i: -value[i]):
-        if len(chosen) >= MAX_POINTS_SUMMARY:
-            break
-        if all(similarity(i, j) < SUMMARY_OVERLAP for j in chosen):
-            chosen.append(i)
-    return sorted((pool[i] for i in chosen), key=lambda s: (s.hit.chunk.article_id, s.hit.chunk.start + s.start))
 
 
 # "新兴产业、传统优势产业、未来产业各有几个": an enumeration in a question that asks about each item
@@ -194,45 +153,10 @@ def each_speaker(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     return sorted(picks.values(), key=lambda s: (s.hit.rank, s.start))
 
 
-# "抓好哪几方面的工作" is answered by the points a speaker numbered (一是…二是…三是…).
-_ASKS_POINTS = re.compile(r"几方面|哪些方面|哪几个方面|哪几点|哪些点|哪几项|哪几件|哪些工作|哪几条|哪些举措|哪些措施|几大")
-_POINT = re.compile(r"^\s*([一二三四五六七八九十])是")
-MAX_POINTS = 6
-
-
-def enumerated(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
-    """The numbered points (一是, 二是, …) of the section whose points best answer the question, in order."""
-    if not _ASKS_POINTS.search(info.text):
-        return []
-    by_section: dict[str, dict[str, Sentence]] = {}
-    for sentence in ranked:  # best first, so each point keeps its best-scoring span
-        match = _POINT.match(sentence.text)
-        if match:
-            by_section.setdefault(sentence.hit.chunk.section_id, {}).setdefault(match.group(1), sentence)
-    # Only the points of a speaker the question names, or points that answer about as well as the
-    # best sentence: another speaker's numbered list does not answer "郑州工业差在哪几个方面".
-    floor = SIBLING_RATIO * ranked[0].score
-
-    def relevant(points: dict[str, Sentence]) -> bool:
-        where = next(iter(points.values())).where
-        named = any(form in where for term in info.terms if len(term) >= 2 and term not in ROLES for form in forms(term))
-        return named or max(s.score for s in points.values()) >= floor
-
-    sections = [points for points in by_section.values() if len(points) >= 2 and relevant(points)]
-    if not sections:
-        return []
-    best = max(sections, key=lambda points: (len(points), max(s.score for s in points.values())))
-    order = "一二三四五六七八九十"
-    return [best[mark] for mark in sorted(best, key=order.index)][:MAX_POINTS]
-
-
 def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     """The best quote and up to a few siblings that add something, in source order."""
     if not ranked:
         return []
-    points = enumerated(info, ranked) if info.kind == "list" else []
-    if points:
-        return points
     best = lead(info, ranked)
     chosen = [best]
     limit = MAX_SENTENCES.get(info.kind, 1)
