@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from app.answer.candidates import Sentence, forms
 from app.answer.question import NUMBER, QuestionInfo, asked_count
-from app.ingest.metadata import ROLES
 from app.ingest.speakers import SPEECH
 from app.text import bigrams
 
@@ -97,19 +96,17 @@ def lists(sentences: Sequence[Sentence]) -> list[list[Sentence]]:
 
 
 def enumerated(info: QuestionInfo, ranked: list[Sentence], floor: float, named: set[str] | None = None) -> list[Sentence]:
-    """The items of the list that best answers a question asking for points, in order: a list of a
-    speaker or department the question names (with an item in the passages `named`, when given), or
-    one whose best item scores at least floor (another speaker's numbered list does not answer
-    "郑州工业差在哪几个方面")."""
+    """The items of the list that best answers a question asking for points, in order: with an item
+    in the passages of the speaker or department the question names (`named`), else with an item
+    scoring at least floor (another speaker's numbered list does not answer "郑州工业差在哪几个方面",
+    nor a list that merely shares a word with the question's department)."""
     if not ranked or not asks_points(info.text):
         return []
 
     def relevant(items: list[Sentence]) -> bool:
         if named is not None:
             return any(s.hit.chunk.id in named for s in items)
-        where = items[0].where
-        said = any(form in where for term in info.terms if len(term) >= 2 and term not in ROLES for form in forms(term))
-        return said or max(s.score for s in items) >= floor
+        return max(s.score for s in items) >= floor
 
     found = [items for items in lists(ranked) if relevant(items)]
     best = max(found, key=lambda items: (len(items), max(s.score for s in items)), default=[])
