@@ -67,10 +67,10 @@ def grow(chunks: list[Any], tokens: list[list[str]], vectors: np.ndarray, size: 
     reps = -(-size // len(chunks))
     rng = np.random.default_rng(0)
     grown = [replace(c, id=f"{c.id}#{r}") for r in range(reps) for c in chunks][:size]
-    base = np.tile(vectors, (reps, 1))[:size]
-    noisy = base + rng.normal(0, 0.02, base.shape).astype(np.float32)
+    noisy = np.tile(vectors.astype(np.float32), (reps, 1))[:size]
+    noisy += 0.02 * rng.standard_normal(noisy.shape, dtype=np.float32)  # float32 throughout: 1.5 GB at 1M
     noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-    return grown, (tokens * reps)[:size], noisy.astype(np.float32)
+    return grown, (tokens * reps)[:size], noisy
 
 
 def load_faiss(chunks: list[Any], tokens: list[list[str]], vectors: np.ndarray, exact_max: int) -> Any:
