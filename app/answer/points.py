@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from app.answer.candidates import Sentence, forms
+from app.answer.kinds import garbled
 from app.answer.question import NUMBER, QuestionInfo, asked_count
 from app.ingest.speakers import SPEECH
 from app.text import bigrams
@@ -33,6 +34,8 @@ _ORDER = {"首先": 1, "其次": 2, "再次": 3, "最后": 99, "一方面": 1, "
 _FRAME = re.compile(_CLAUSE_START + r"(?:在|从|就|对)?([\u4e00-\u9fff“”、和与及]{1,14}?)(领域|方面|层面)[，,]")
 _SPEECH_ALT = "|".join(sorted(SPEECH, key=len, reverse=True))
 _POINTER = re.compile(rf"^[\s“”]*(?:他|她|其)(?:还|也|同时|进一步|特别|最后)?(?:{_SPEECH_ALT})")
+# A sentence whose first clause is one character began in text the OCR lost ("上,务必进一步解放思想").
+_CUT_OPEN = re.compile(r"^[\s“”]*[\u4e00-\u9fff][，,]")
 _CONNECTIVE = re.compile(r"^[\s“”]*(?:此外|另外|与此同时|同时|另一方面|再者|除此之外|不仅如此)[，,]?")
 
 # "概括X的主要观点", "X谈了哪几方面的打算": the main points of someone's statement, or of an article.
@@ -146,7 +149,8 @@ def _member(sentence: Sentence, pool: list[Sentence], name: str) -> bool:
 def summary(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     """Up to six points of the person the question names (else of the best passage's article): a list
     the speaker enumerated, then what the text says they said, then points a connective opens, then
-    the rest by relevance and centrality (sentences of figures only to reach MIN_POINTS); each saying something the others do not, in source order."""
+    the rest by relevance and centrality (sentences of figures, or OCR could not repair, only to reach
+    MIN_POINTS); each saying something the others do not, in source order."""
     if not ranked:
         return []
     ones = [s for s in ranked if not any(c in s.text.rstrip("”’\"'）)")[:-1] for c in "。！？!?")]
@@ -183,6 +187,8 @@ def summary(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     value = {id(s): 0.5 * s.score / top + 0.5 * c for s, c in zip(pool, centrality)}
 
     def tier(sentence: Sentence) -> int:
+        if _CUT_OPEN.match(sentence.text) or garbled(sentence.text):
+            return 4  # OCR lost its start ("上,务必进一步…") or interleaved columns: only if nothing else
         if name and said_by(sentence, name):
             return 0
         if opens_point(sentence):
@@ -193,7 +199,7 @@ def summary(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     # The items of a list are distinct points however alike their wording ("一是在X方面", "二是在Y方面").
     chosen = listed[:MAX_POINTS]
     for sentence in sorted(pool, key=lambda s: (tier(s), -value[id(s)])):
-        if len(chosen) >= MAX_POINTS or (tier(sentence) == 3 and len(chosen) >= MIN_POINTS):
+        if len(chosen) >= MAX_POINTS or (tier(sentence) >= 3 and len(chosen) >= MIN_POINTS):
             break
         if _distinct(chosen, sentence):
             chosen.append(sentence)

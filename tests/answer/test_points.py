@@ -71,3 +71,11 @@ def test_a_summary_prefers_points_a_connective_opens_to_the_figures_behind_them(
     for point in ("产业集群", "首店", "老字号精品", "四地"):
         assert point in quotes
     assert "195.3%" not in quotes
+
+
+def test_a_summary_leaves_out_a_sentence_whose_start_the_ocr_lost_while_clean_points_remain() -> None:
+    text = ("赵刚说，考察收获很大。上,务必进一步解放思想，项目为王。科技创新方面,要集聚创新资源。"
+            "对外开放方面,要放大通道优势。以消费中心建设为牵引,推动文旅融合发展。")
+    quotes = " ".join(c.quote for c in ask("概括赵刚谈了哪几方面的打算。", [make_hit(text, **ZHAO)]).citations)
+    assert "上,务必" not in quotes
+    assert all(point in quotes for point in ("科技创新方面", "对外开放方面", "文旅融合"))
