@@ -202,9 +202,16 @@ def _quoted_before(text: str, spans: list[tuple[int, int]], number: int, out: li
         a, b = spans[index]
         if (a, b) in voiced or "\n" in text[b : spans[index + 1][0]]:
             return []
-        found.append(Voice(a, b, person.name, person.position))
-        if text[a:b].lstrip().startswith("“"):
+        opening = text.rfind("“", a, b)
+        after = text[opening + 1 : b].rstrip()
+        if index == number - 1:
+            after = after[:-1]  # the closing mark of the quotation itself
+        if opening >= 0 and "”" not in after:
+            # The quotation opens in this sentence, maybe after a lead-in or a heading run into the
+            # line ("房产中介：刺激…释放“近几年…品质。”"): the voice covers the quotation only.
+            found.append(Voice(opening, b, person.name, person.position))
             return found[::-1]
+        found.append(Voice(a, b, person.name, person.position))
         index -= 1
     return []
 

@@ -79,3 +79,11 @@ def test_a_quotation_is_spoken_by_the_person_named_right_after_it() -> None:
     found = [(v.name, text[v.start : v.end]) for v in voices(text, find_people(text))]
     assert found[:2] == [("林海", "“这个活动提醒科技工作者。"), ("林海", "要有市场化思维。”")]
     assert all(name == "林海" for name, _ in found) and not any("榜单" in span for _, span in found)
+
+
+def test_a_quotation_opening_after_a_heading_run_into_the_line_is_the_speakers_from_its_opening_mark() -> None:
+    text = "房产中介：刺激需求提前释放“近几年成交情况显示，市民更加注重居住品质。”某集团南昌公司总经理助理常国涛说，新政多维度支持。"
+    found = [(v.name, text[v.start : v.end]) for v in voices(text, find_people(text))]
+    assert found[0] == ("常国涛", "“近几年成交情况显示，市民更加注重居住品质。”")  # the heading is nobody's words
+    closed = "会上说“好”。今年要抓好项目。”市长张明说。"  # a quotation closed earlier does not open this one
+    assert [closed[v.start : v.end] for v in voices(closed, find_people(closed))] == ["市长张明说。"]
