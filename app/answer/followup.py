@@ -144,6 +144,7 @@ _MORE = re.compile(r"还|另外|此外|其他|其它|别的|\b(?:else|also|other
 # "郑州在这方面有什么动作": a pointer to what the last answer was about.
 _TOPIC_POINTER = re.compile(r"这方面|这一方面|这件事|这一点|这个问题|此事|上述|\bin this (?:area|respect|regard)\b|\bon this\b", re.I)
 TOPIC_WORDS = 4
+ELLIPSIS_WORDS = 2
 _TITLED = re.compile(r"《[^》]*》")
 _ORDINAL = re.compile(r"\d|^第|[一二三四五六七八九十百千万亿两]+[个篇条项次年]")
 
@@ -168,13 +169,17 @@ def already_said(question: str, history: list[Turn]) -> Said:
 
 def resolve(question: str, history: list[Turn], entities: Entities, idf: Callable[[str], float] | None = None) -> str:
     """The question made self-contained using earlier turns: who it is about, and (given idf) what
-    "这方面" points to, as the most specific words of the last answer's first quote."""
+    "这方面" points to, as the most specific words of the last answer's first quote; an elliptical
+    follow-up ("目前签约了多少？") gets the two most specific."""
     resolved = _resolve_subject(question, history, entities)
     last = history[-1] if history else None
-    if idf is None or last is None or not last.quotes or not _TOPIC_POINTER.search(question):
+    if idf is None or last is None or not last.quotes:
         return resolved
-    if _own_topic(question, entities):
+    pointer = bool(_TOPIC_POINTER.search(question))
+    if pointer and _own_topic(question, entities):
         return resolved  # "工业投资这方面呢？" names its topic: 这方面 is 工业投资 itself
+    if not pointer and (swaps_subject(question) or not elliptical(question, entities)):
+        return resolved  # "那枝江的呢？" asks the same of another: the last quote is not its topic
     mentioned = {n for names in entities.find(resolved).values() for n in names}
     # What the quote says, not what it is called: titles, ordinals and figures name things.
     said = words(_TITLED.sub(" ", last.quotes[0]))
@@ -182,9 +187,15 @@ def resolve(question: str, history: list[Turn], entities: Entities, idf: Callabl
         w for w in dict.fromkeys(said)
         if len(w) >= 2 and not _ORDINAL.search(w) and w not in resolved and not any(w in m for m in mentioned)
     ]
-    best = set(sorted(candidates, key=lambda w: said.count(w) * idf(w), reverse=True)[:TOPIC_WORDS])
+    # "目前签约了多少？" after a quote about one of two models: what that quote is about, a little of it.
+    best = set(sorted(candidates, key=lambda w: said.count(w) * idf(w), reverse=True)[:TOPIC_WORDS if pointer else ELLIPSIS_WORDS])
     topic = " ".join(w for w in candidates if w in best)  # in the quote's order
     return f"（{topic}）{resolved}" if topic else resolved
+
+
+def elliptical(question: str, entities: Entities) -> bool:
+    """A follow-up naming no one and too short to carry its own topic ("目前签约了多少？", "具体是哪些？")."""
+    return not any(entities.find(question).values()) and (bool(_ELLIPTICAL.match(question.strip())) or len(question.strip()) <= 12)
 
 
 def _own_topic(question: str, entities: Entities) -> bool:
@@ -233,7 +244,7 @@ def _resolve_subject(question: str, history: list[Turn], entities: Entities) -> 
     subject = _subject(previous, entities)
     if _PRONOUN.search(question) and not mine["person"] and not mine["department"]:
         return _PRONOUN.sub(_titled(question, previous, entities) or subject, question, count=1)
-    if not any(mine.values()) and (_ELLIPTICAL.match(question.strip()) or len(question.strip()) <= 12):
+    if elliptical(question, entities):
         # What the earlier question was about, and whom it named; someone its answer merely quoted
         # is not what "目前签约了多少？" is about.
         named = _named(previous, entities)

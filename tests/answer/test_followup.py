@@ -104,3 +104,17 @@ def test_a_pointer_beside_its_own_topic_does_not_carry_the_last_quote() -> None:
     earlier = [Turn("东湖区固定资产投资情况怎么样？", quotes=("全区固定资产投资同比下降1.3%，分行业看工业投资继续保持增长。",))]
     resolved = resolve("工业投资这方面呢？", earlier, ENTITIES, lambda w: 1.0)
     assert "下降" not in resolved and "工业投资这方面呢？" in resolved
+
+
+def test_an_elliptical_question_also_carries_what_the_last_answer_quoted() -> None:
+    # "目前签约了多少？" after the second of two models was quoted: it asks about that one.
+    turn = Turn("第二种模式涉及多大面积？", quotes=("另一种模式是成套改造。涉及15万方，将通过拆除重建、原址改建等方式提升品质。",))
+    rare = {"成套": 5.0, "改造": 3.0, "拆除": 2.5, "原址": 2.5}
+
+    def idf(word: str) -> float:
+        return rare.get(word, 0.5)
+
+    resolved = resolve("目前签约了多少？", [turn], ENTITIES, idf)
+    assert resolved == "（成套 改造）目前签约了多少？"
+    # Asking the same of something else is not about the last quote.
+    assert "成套" not in resolve("那商务局呢？", [turn], ENTITIES, idf)
