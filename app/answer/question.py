@@ -13,13 +13,18 @@ from app.text import PLACE_SUFFIXES, cities, cjk_ratio, tagged, words
 _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("person", re.compile(r"谁|哪位|哪一位|何人|哪个人|哪名|\bwho\b|\bwhom\b", re.I)),
     ("date", re.compile(r"何时|哪天|哪一天|什么时候|哪年|哪一年|几月|几号|日期|\bwhen\b|what date|which year|what year", re.I)),
-    ("list", re.compile(r"哪些|哪几|哪[两三四五六七八九十\d]+[个位家座项条种类点地]|有什么|有哪|几方面|哪方面|\bwhich\b.*s\b|what (?:are|were)|\blist\b", re.I)),
+    ("list", re.compile(r"哪些|哪几|哪[两三四五六七八九十\d]+[个位家座项条种类点地]|有什么|有哪|几方面|哪方面|\bwhich\b.*s\b|what (?:are|were)|^\s*(?:please\s+)?list\b", re.I)),
     ("number", re.compile(r"多少|几[个家名项条年倍届次天篇位座类大]|几成|百分之|比例|比重多|how (?:many|much)|what percentage|what share|\bwhat\b[^?]{0,60}?\b(?:amount|target|figure|total|sum|budget)s?\b", re.I)),
     ("place", re.compile(r"哪里|哪儿|何地|何处|在哪|哪个(?:城市|地方|区)|哪座|哪些(?:城市|地方|区)|\bwhere\b|which cit", re.I)),
 )
 # The unit right after 多少/几 ("多少亿元", "几天", "百分之多少") that a fitting answer must carry.
 _UNIT = re.compile(r"(?:多少|几)(亿元|万元|亿|万|元|平方公里|公里|个|家|名|项|条|年|倍|届|次|天|篇|位|座|人|户|所|座)")
 _SAME_UNIT = {"人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "家": "家|个"}  # ways to count the same things
+# The same for an English question: what "how many X" counts, in the measure word the Chinese text uses.
+_UNIT_EN = re.compile(r"\bhow many\s+(?:[a-z-]+\s+){0,3}?(compan(?:y|ies)|firms?|enterprises?|businesses|people|persons|visitors|tourists|residents"
+                      r"|talents|workers|students|experts|participants|households|families|days|years|times)\b", re.I)
+_EN_UNITS = {"compan": "家", "firm": "家", "enterp": "家", "busine": "家", "househ": "户", "famili": "户", "days": "天", "years": "年", "times": "次"}
+_MONEY_EN = re.compile(r"\bhow much\b[^?]{0,60}?\b(?:money|investment|funding|funds|revenue|income|spending|yuan)\b", re.I)
 _MONEY = re.compile(r"多少钱|多少资金|多少经费|多少奖金|多少投资|金额|how much money", re.I)
 _PERCENT = re.compile(r"百分之多少|百分比|(?:比例|比重|占比|增长率|增速|增幅|涨幅)[^，。？?]{0,8}多少|what percentage", re.I)
 # A figure; digits inside names such as 5G, MU5735 or iPhone 14 are not figures.
@@ -107,7 +112,9 @@ def analyse(question: str) -> QuestionInfo:
     kind = next((name for name, pattern in _TYPES if pattern.search(question)), "general")
     unit_match = _UNIT.search(question)
     unit = "%" if _PERCENT.search(question) else (unit_match.group(1) if unit_match else "")
-    if not unit and _MONEY.search(question):
+    if not unit and (english_unit := _UNIT_EN.search(question)):
+        unit = _EN_UNITS.get(english_unit.group(1).lower()[:6], "人")  # the rest count people
+    if not unit and (_MONEY.search(question) or _MONEY_EN.search(question)):
         unit = "元"
     if kind == "number" and _EACH.search(question) and _HEAD_COUNT.search(question) and _ASKS_WHAT.search(question) and "多少" not in question:
         kind, unit = "list", ""

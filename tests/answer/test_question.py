@@ -17,7 +17,9 @@ from app.answer.question import analyse, fits_type
         ("对标哪几个城市？", "list", "个"),
         ("把哪里作为龙头？", "place", ""),
         ("Who said Chengdu is trendy?", "person", ""),
-        ("How much investment is planned?", "number", ""),
+        ("How much investment is planned?", "number", "元"),  # as 多少投资
+        ("How many companies pitched at the roadshow?", "number", "家"),
+        ("How many sites are on the World Heritage List?", "number", ""),  # "List" is no request for a list
     ],
 )
 def test_question_kinds_and_units(question: str, kind: str, unit: str) -> None:
