@@ -30,7 +30,9 @@ _PERCENT = re.compile(r"百分之多少|百分比|(?:比例|比重|占比|增长
 # A figure; digits inside names such as 5G, MU5735 or iPhone 14 are not figures.
 NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?:\.\d+)?(?![A-Za-z\d])\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")
 _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
-_YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}")
+# A year: 2023年, 二〇二三年, or a reign or era year (光绪十一年, 民国元年); not a span of years (过去十年).
+_YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}|[〇零一二三四五六七八九]{4}年"
+                   r"|(?<![过历经长持整用花走近这])(?!过去|历经|经过|长达|持续|整整|用了|花了|走过)[\u4e00-\u9fff](?![了过近约达有的第为满余])[\u4e00-\u9fff](?:元|[一二三四五六七八九十]{1,3})年")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)
 _ASKS_YEAR = re.compile(r"哪年|哪一年|which year|what year", re.I)
 DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|今年\d{1,2}月|\d{4}-\d{2}-\d{2}")

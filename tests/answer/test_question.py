@@ -149,3 +149,10 @@ def test_an_office_named_after_its_level_is_one_name_even_where_jieba_splits_it(
 
     assert "市测试局" in specifics("市测试局负责人说了什么？")
     assert specifics("市工信局党组书记说了什么？") == ("工信局",)  # jieba's own word is kept, not doubled
+
+
+def test_a_reign_or_era_year_answers_which_year_but_a_span_of_years_does_not() -> None:
+    info = analyse("她举了哪一年的积水记载作为例子？")
+    assert fits_type(info, "比如光绪十一年的阴历四月，积水数尺不等。")
+    assert fits_type(info, "民国元年，这里建起了第一座水厂。") and fits_type(info, "二〇二三年，工程完工。")
+    assert not fits_type(info, "过去十年，排水系统发展了十年也没有积水。")
