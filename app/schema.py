@@ -79,7 +79,9 @@ class Chunk:
 
     def voice_at(self, start: int, end: int) -> tuple[str, str]:
         """(name, position) of whoever speaks in text[start:end]: the attributed sentence it overlaps
-        most, else the section's speaker."""
+        most, else the section's speaker: anywhere in an interview, but in a report's speaker section
+        only within a paragraph where the text has them speak ("X表示，…。…"), not in the narration
+        between their statements."""
         best, size = ("", ""), 0
         for a, b, name, position in self.voices:
             overlap = min(b, end) - max(a, start)
@@ -87,7 +89,13 @@ class Chunk:
                 best, size = (name, position), overlap
         if size:
             return best
-        return (self.speaker, self.position) if self.section_kind in ("interview", "speaker") else ("", "")
+        if self.section_kind == "interview":
+            return (self.speaker, self.position)
+        if self.section_kind == "speaker":
+            paragraph = self.text.rfind("\n", 0, start) + 1
+            if any(name == self.speaker and paragraph <= a < start for a, _, name, _ in self.voices):
+                return (self.speaker, self.position)
+        return ("", "")
 
     @property
     def names(self) -> tuple[str, ...]:

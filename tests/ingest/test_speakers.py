@@ -87,3 +87,20 @@ def test_a_quotation_opening_after_a_heading_run_into_the_line_is_the_speakers_f
     assert found[0] == ("常国涛", "“近几年成交情况显示，市民更加注重居住品质。”")  # the heading is nobody's words
     closed = "会上说“好”。今年要抓好项目。”市长张明说。"  # a quotation closed earlier does not open this one
     assert [closed[v.start : v.end] for v in voices(closed, find_people(closed))] == ["市长张明说。"]
+
+
+def test_a_reports_narration_after_a_speakers_paragraph_is_nobodys_but_their_paragraph_is_theirs() -> None:
+    text = ("2023-08-01\n\n某区举行签约仪式，32个项目集中签约。\n"
+            "“这里有独特的区位优势。选择这里意义重大。”某公司负责人邵明表示。他们将加快建设。\n"
+            "本次签约仪式上，12家企业成为战略合作伙伴。")
+    chunks = chunk_article(_article(text))
+    speaking = [c for c in chunks if c.section_kind == "speaker"]
+    assert speaking, "a statement introduced by 表示 opens a speaker section"
+
+    def who(phrase: str) -> str:
+        chunk = next(c for c in chunks if phrase in c.text)
+        start = chunk.text.index(phrase)
+        return chunk.voice_at(start, start + len(phrase))[0]
+
+    assert who("他们将加快建设") == "邵明"  # reported speech runs on within the paragraph
+    assert who("12家企业成为战略合作伙伴") == ""  # the next paragraph is the report's own
