@@ -169,9 +169,8 @@ def summary(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
     # A list's items are quoted whatever their length; asked for as many items as it has ("包括哪三个方面"),
     # only they are.
     speaking = {(s.hit.chunk.id, s.start) for s in pool}
-    items = [s for s in ones if (s.hit.chunk.id, s.start) in speaking or (s.end - s.start > MAX_POINT_CHARS and _member(s, pool, name))]
-    enumerations = lists(items)
-    listed = max(enumerations, key=lambda items: (len(items), max(s.score for s in items))) if enumerations else []
+    listable = [s for s in ones if (s.hit.chunk.id, s.start) in speaking or (s.end - s.start > MAX_POINT_CHARS and _member(s, pool, name))]
+    listed = max(lists(listable), key=lambda items: (len(items), max(s.score for s in items)), default=[])
     if len(listed) >= 2 and asked_count(info.text) == len(listed):
         return listed[:MAX_POINTS]
     if len(pool) < 2:
