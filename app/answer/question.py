@@ -250,7 +250,9 @@ def posts(question: str) -> tuple[tuple[str, str], ...]:
     found = []
     for match in _POST.finditer(question):
         org, title = match.group(1), match.group(2)
-        if QUESTION_WORD.search(org) or re.search(r"[的和与、位]", org):
+        # "…发言人和长春市常务副市长": the organisation starts after the word joining it to what precedes.
+        org = re.split(r"[的和与、位]", org)[-1]
+        if QUESTION_WORD.search(org):
             org = ""
         found.append((org, title))
     return tuple(found)

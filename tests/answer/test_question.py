@@ -156,3 +156,10 @@ def test_a_reign_or_era_year_answers_which_year_but_a_span_of_years_does_not() -
     assert fits_type(info, "比如光绪十一年的阴历四月，积水数尺不等。")
     assert fits_type(info, "民国元年，这里建起了第一座水厂。") and fits_type(info, "二〇二三年，工程完工。")
     assert not fits_type(info, "过去十年，排水系统发展了十年也没有积水。")
+
+
+def test_a_post_joined_to_another_by_he_keeps_its_organisation() -> None:
+    from app.answer.question import posts
+
+    assert posts("空军新闻发言人和长春市常务副市长分别介绍了哪些表演？") == (("空军", "新闻发言人"), ("长春市", "常务副市长"))
+    assert posts("这位局长说了什么？") == (("", "局长"),)
