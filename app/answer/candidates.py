@@ -120,10 +120,11 @@ def coverage(info: QuestionInfo, text: str, where: str, idf: Idf) -> float:
     return found / total
 
 
-def named_groups(question: str, hits: list[Hit]) -> list[set[str]]:
-    """The passages of each person and department the question names (by name, alias or, in English,
-    pinyin), in the order it names them. A department is left out when a person of it is named
-    ("工信局局长王智明"), and a name is kept only if it singles out some of the passages, not all."""
+def named_groups(question: str, hits: list[Hit]) -> list[tuple[str, set[str]]]:
+    """(name, passage ids) of each person and department the question names (by name, alias or, in
+    English, pinyin), in the order it names them. A department is left out when a person of it is named
+    ("工信局局长王智明"), and a name is kept only if it singles out some of the passages, not all. Two
+    people may share passages (a report quoting both in one paragraph)."""
     entities = Entities.from_chunks([h.chunk for h in hits])
     found = entities.find(question)
     people = found["person"]
@@ -143,14 +144,16 @@ def named_groups(question: str, hits: list[Hit]) -> list[set[str]]:
         spots += [question.find(a) for a, d in entities.departments.items() if d == name and a in question]
         return min(spots, default=len(question))
 
-    groups: list[set[str]] = []
+    groups: list[tuple[str, set[str]]] = []
     for name in sorted(people + departments, key=where):
         if name in people:
             ids = {h.chunk.id for h in hits if name in h.chunk.names}
         else:
             ids = {h.chunk.id for h in hits if h.chunk.department == name}
-        if ids and len(ids) < len(hits) and ids not in groups:
-            groups.append(ids)
+        # The same passages under another name: one group, unless both are people each speaking there.
+        same = [n for n, theirs in groups if theirs == ids]
+        if ids and len(ids) < len(hits) and not (same and not (name in people and all(n in people for n in same))):
+            groups.append((name, ids))
     return groups
 
 

@@ -47,10 +47,11 @@ def choose(
         if len(points) >= 2:
             return points
     named = named_groups(info.text, hits)
-    groups = [group for ids in named if (group := [s for s in ranked if s.hit.chunk.id in ids])]
+    # A person's group is their own sentences where their passages also quote someone else.
+    groups = [group for name, ids in named if (group := _own([s for s in ranked if s.hit.chunk.id in ids], name))]
     # A list of points is looked for in all the passages: its first item may be the only one said to be
     # the named speaker's ("李群表示…：一是…" then "二是…", "三是…" in passages that name no one).
-    points = enumerated(info, ranked, SIBLING_RATIO * ranked[0].score, named[0] if len(named) == 1 else None) if info.kind == "list" and ranked else []
+    points = enumerated(info, ranked, SIBLING_RATIO * ranked[0].score, named[0][1] if len(named) == 1 else None) if info.kind == "list" and ranked else []
     if points:
         return points
     if len(groups) >= 2:
@@ -189,6 +190,15 @@ def _above_floor(info: QuestionInfo, sentence: Sentence) -> float:
     """Support on one scale for both languages: an English cosine counts from the floor below which
     it supports nothing (MIN_SIMILARITY_EN), as a Chinese share of the question counts from 0."""
     return max(0.0, sentence.support - MIN_SIMILARITY_EN) if info.english else sentence.support
+
+
+def _own(group: list[Sentence], name: str) -> list[Sentence]:
+    """The quotes of a group that are this person's words and no one else's."""
+    def theirs(s: Sentence) -> bool:
+        others = (n for a, b, n, _ in s.hit.chunk.voices if n != name and a < s.end and s.start < b)
+        return s.speaker == name and next(others, None) is None
+
+    return [s for s in group if theirs(s)] or group
 
 
 def _overlap(a: Sentence, b: Sentence) -> bool:
