@@ -150,9 +150,9 @@ def named_groups(question: str, hits: list[Hit]) -> list[tuple[str, set[str]]]:
             ids = {h.chunk.id for h in hits if name in h.chunk.names}
         else:
             ids = {h.chunk.id for h in hits if h.chunk.department == name}
-        # The same passages under another name: one group, unless both are people each speaking there.
-        same = [n for n, theirs in groups if theirs == ids]
-        if ids and len(ids) < len(hits) and not (same and not (name in people and all(n in people for n in same))):
+        # The same passages under another name are one group, unless both names are people speaking there.
+        repeated = any(theirs == ids and not (name in people and other in people) for other, theirs in groups)
+        if ids and len(ids) < len(hits) and not repeated:
             groups.append((name, ids))
     return groups
 
