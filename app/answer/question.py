@@ -25,7 +25,7 @@ _UNIT_EN = re.compile(r"\bhow many\s+(?:[a-z-]+\s+){0,3}?(compan(?:y|ies)|firms?
                       r"|talents|workers|students|experts|participants|households|families|days|years|times)\b", re.I)
 _EN_UNITS = {"compan": "家", "firm": "家", "enterp": "家", "busine": "家", "househ": "户", "famili": "户", "days": "天", "years": "年", "times": "次"}
 _MONEY_EN = re.compile(r"\bhow much\b[^?]{0,60}?\b(?:money|investment|funding|funds|revenue|income|spending|yuan)\b", re.I)
-_MONEY = re.compile(r"多少钱|多少资金|多少经费|多少奖金|多少投资|金额|how much money", re.I)
+_MONEY = re.compile(r"多少钱|多少资金|多少经费|多少奖金|多少投资|金额|额度|how much money", re.I)  # 贷款最高额度 is money
 _PERCENT = re.compile(r"百分之多少|百分比|(?:比例|比重|占比|增长率|增速|增幅|涨幅)[^，。？?]{0,8}多少|what percentage", re.I)
 # A figure; digits inside names such as 5G, MU5735 or iPhone 14 are not figures.
 NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?:\.\d+)?(?![A-Za-z\d])\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")

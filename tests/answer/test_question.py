@@ -18,6 +18,7 @@ from app.answer.question import analyse, fits_type
         ("把哪里作为龙头？", "place", ""),
         ("Who said Chengdu is trendy?", "person", ""),
         ("How much investment is planned?", "number", "元"),  # as 多少投资
+        ("公积金贷款最高额度提高到了多少？", "number", "元"),
         ("How many companies pitched at the roadshow?", "number", "家"),
         ("How many sites are on the World Heritage List?", "number", ""),  # "List" is no request for a list
     ],
