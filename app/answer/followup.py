@@ -178,8 +178,10 @@ def resolve(question: str, history: list[Turn], entities: Entities, idf: Callabl
     pointer = bool(_TOPIC_POINTER.search(question))
     if pointer and _own_topic(question, entities):
         return resolved  # "工业投资这方面呢？" names its topic: 这方面 is 工业投资 itself
-    if not pointer and (swaps_subject(question) or not elliptical(question, entities)):
-        return resolved  # "那枝江的呢？" asks the same of another: the last quote is not its topic
+    if not pointer and (swaps_subject(question) or not elliptical(question, entities) or _names_a_thing(question)):
+        # "那枝江的呢？" asks the same of another, "那未来产业重点布局哪些？" names its own topic: the last
+        # quote is not what they are about.
+        return resolved
     mentioned = {n for names in entities.find(resolved).values() for n in names}
     # What the quote says, not what it is called: titles, ordinals and figures name things.
     said = words(_TITLED.sub(" ", last.quotes[0]))
@@ -196,6 +198,14 @@ def resolve(question: str, history: list[Turn], entities: Entities, idf: Callabl
 def elliptical(question: str, entities: Entities) -> bool:
     """A follow-up naming no one and too short to carry its own topic ("目前签约了多少？", "具体是哪些？")."""
     return not any(entities.find(question).values()) and (bool(_ELLIPTICAL.match(question.strip())) or len(question.strip()) <= 12)
+
+
+def _names_a_thing(question: str) -> bool:
+    """Whether a question names a thing of its own: a noun of two characters or more that is not filler."""
+    return any(
+        len(w) >= 2 and (flag.startswith("n") or flag in ("vn", "x")) and re.fullmatch(r"[\u4e00-\u9fff]+", w) and not _FILLER.fullmatch(w)
+        for w, flag in tagged(question)
+    )
 
 
 def _own_topic(question: str, entities: Entities) -> bool:
