@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -44,6 +45,10 @@ class Article:
     newspaper: str = ""
     page_note: str = ""
     repairs: tuple[Repair, ...] = ()
+
+
+# A paragraph opening with a numbered point ("一是…", "第二，…", "（三）…") continues its section's statement.
+_NUMBERED_POINT = re.compile(r"\s*(?:[一二三四五六七八九十]是|第[一二三四五六七八九十][，、,]|[（(][一二三四五六七八九十][）)]|首先[，,]|其次[，,]|再次[，,])")
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Chunk:
         if self.section_kind == "speaker":
             paragraph = self.text.rfind("\n", 0, start) + 1
             if any(name == self.speaker and paragraph <= a < start for a, _, name, _ in self.voices):
+                return (self.speaker, self.position)
+            if _NUMBERED_POINT.match(self.text, paragraph):  # "一是…", "（二）…": a point of their statement
                 return (self.speaker, self.position)
         return ("", "")
 

@@ -104,3 +104,12 @@ def test_a_reports_narration_after_a_speakers_paragraph_is_nobodys_but_their_par
 
     assert who("他们将加快建设") == "邵明"  # reported speech runs on within the paragraph
     assert who("12家企业成为战略合作伙伴") == ""  # the next paragraph is the report's own
+
+
+def test_a_speakers_numbered_points_in_later_paragraphs_stay_theirs() -> None:
+    text = ("2023-07-28\n\n国新办举行发布会。\n会上，国家文物局局长李群表示，遗产工作主要包括3个方面的工作：\n"
+            "一是在遗产申报方面。已有8项列入名录。\n二是在遗产保护方面。")
+    chunks = chunk_article(_article(text))
+    point = next(c for c in chunks if "二是在遗产保护方面" in c.text)
+    start = point.text.index("二是")
+    assert point.voice_at(start, start + 8)[0] == "李群"
