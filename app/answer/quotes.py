@@ -193,10 +193,10 @@ def _above_floor(info: QuestionInfo, sentence: Sentence) -> float:
 
 
 def _own(group: list[Sentence], name: str) -> list[Sentence]:
-    """The quotes of a group that are this person's words and no one else's."""
+    """The quotes of a group that are not someone else's words (this person's, or the report's own)."""
     def theirs(s: Sentence) -> bool:
         others = (n for a, b, n, _ in s.hit.chunk.voices if n != name and a < s.end and s.start < b)
-        return s.speaker == name and next(others, None) is None
+        return s.speaker in (name, "") and next(others, None) is None
 
     return [s for s in group if theirs(s)] or group
 
