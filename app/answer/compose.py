@@ -22,6 +22,7 @@ from app.answer.quotes import MIN_SIMILARITY_EN, choose
 from app.answer.scorer import SentenceModel
 from app.answer.topic import on_topic
 from app.ingest.metadata import is_credit_line
+from app.ingest.speakers import SPEECH
 from app.schema import Answer, Citation, Hit
 from app.text import sentence_spans
 
@@ -40,6 +41,19 @@ def placed(info: QuestionInfo, sentence: Sentence, corpus: Corpus | None) -> boo
     return any(form in where for place in info.places for form in place_forms(place))
 
 
+# "X怎么评价…", "X说了什么": questions about someone's words, which only their own quotes answer.
+_ASKS_WORDS = re.compile(rf"评价|看法|观点|怎么看|如何看|认为|觉得|主张|态度|{'|'.join(SPEECH)}")
+
+
+def _about(person: str, sentence: Sentence, info: QuestionInfo) -> bool:
+    """A fact about someone the passage names before it, told by the text itself ("罗保铭，天津人。…
+    1992年4月，任…"): it answers what they did or were, never what they said or think."""
+    if sentence.speaker or _ASKS_WORDS.search(info.text):
+        return False
+    before = sentence.hit.chunk.text[: sentence.start]
+    return any(person in line and not is_credit_line(line) for line in re.split(r"[。！？!?\n]", before))
+
+
 def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = (), corpus: Corpus | None = None) -> bool:
     """Whether the chosen sentences support an answer at all."""
     if not chosen:
@@ -53,7 +67,7 @@ def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = 
         if corpus is not None and corpus.is_person(person) is False:
             continue
         mentioned = any(person in h.chunk.text or person in context(h) for h in hits)
-        if mentioned and not any(person in s.text or person in s.where for s in chosen):
+        if mentioned and not any(person in s.text or person in s.where or _about(person, s, info) for s in chosen):
             return False
     threshold = MIN_SIMILARITY_EN if info.english else MIN_SUPPORT
     if chosen[0].support < threshold:

@@ -548,3 +548,11 @@ def test_a_sentence_that_opens_or_closes_a_longer_quotation_is_shown_balanced() 
     assert shown("“东湖有独特的区位优势，聚集了众多龙头企业。") == "“东湖有独特的区位优势，聚集了众多龙头企业。”[1]"
     assert shown("选择东湖，对公司下一步发展意义重大。”") == "“选择东湖，对公司下一步发展意义重大。”[1]"
     assert shown("“东湖有区位优势。”林海说。“选择东湖意义重大。") == "“‘东湖有区位优势。’林海说。‘选择东湖意义重大。’”[1]"
+
+
+def test_a_fact_about_someone_the_passage_introduced_answers_without_repeating_their_name() -> None:
+    text = "罗明，天津人。1985年参加工作。1992年4月，任东湖区委副书记、代区长。2017年4月，任省人大华侨委员会副主任委员。"
+    answer = ask("1992年4月，罗明担任什么职务？", [make_hit(text)])
+    assert not answer.refused and "东湖区委副书记" in answer.text
+    # What someone thinks is answered only by their own words, however the passage introduces them.
+    assert ask("罗明怎么评价东湖区的发展？", [make_hit(text)]).refused
