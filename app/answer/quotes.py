@@ -193,7 +193,11 @@ def _above_floor(info: QuestionInfo, sentence: Sentence) -> float:
 
 
 def _own(group: list[Sentence], name: str) -> list[Sentence]:
-    """The quotes of a group that are not someone else's words (this person's, or the report's own)."""
+    """The quotes of a person's group that are not someone else's words (theirs, or the report's own);
+    a department's group as it is."""
+    if not any(s.speaker == name for s in group):
+        return group  # a department, or a person the text never has speak here
+
     def theirs(s: Sentence) -> bool:
         others = (n for a, b, n, _ in s.hit.chunk.voices if n != name and a < s.end and s.start < b)
         return s.speaker in (name, "") and next(others, None) is None
