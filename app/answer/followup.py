@@ -178,9 +178,9 @@ def resolve(question: str, history: list[Turn], entities: Entities, idf: Callabl
     pointer = bool(_TOPIC_POINTER.search(question))
     if pointer and _own_topic(question, entities):
         return resolved  # "工业投资这方面呢？" names its topic: 这方面 is 工业投资 itself
-    if not pointer and (swaps_subject(question) or not elliptical(question, entities) or _names_a_thing(question)):
-        # "那枝江的呢？" asks the same of another, "那未来产业重点布局哪些？" names its own topic: the last
-        # quote is not what they are about.
+    if not pointer and (swaps_subject(question) or not elliptical(question, entities) or _names_a_thing(question) or _MORE.search(question)):
+        # The last quote is not what these are about: "那枝江的呢？" asks the same of another,
+        # "那未来产业重点布局哪些？" names its own topic, "还提到了什么？" asks for something else.
         return resolved
     mentioned = {n for names in entities.find(resolved).values() for n in names}
     # What the quote says, not what it is called: titles, ordinals and figures name things.

@@ -119,3 +119,4 @@ def test_an_elliptical_question_also_carries_what_the_last_answer_quoted() -> No
     # Asking the same of something else, or naming its own topic, is not about the last quote.
     assert "成套" not in resolve("那商务局呢？", [turn], ENTITIES, idf)
     assert "成套" not in resolve("那未来产业重点布局哪些？", [turn], ENTITIES, idf)
+    assert "成套" not in resolve("还签了哪些？", [turn], ENTITIES, idf)  # asks for something else
