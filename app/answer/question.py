@@ -27,12 +27,14 @@ _EN_UNITS = {"compan": "家", "firm": "家", "enterp": "家", "busine": "家", "
 _MONEY_EN = re.compile(r"\bhow much\b[^?]{0,60}?\b(?:money|investment|funding|funds|revenue|income|spending|yuan)\b", re.I)
 _MONEY = re.compile(r"多少钱|多少资金|多少经费|多少奖金|多少投资|金额|额度|how much money", re.I)  # 贷款最高额度 is money
 _PERCENT = re.compile(r"百分之多少|百分比|(?:比例|比重|占比|增长率|增速|增幅|涨幅)[^，。？?]{0,8}多少|what percentage", re.I)
-# A figure; digits inside names such as 5G, MU5735 or iPhone 14 are not figures.
-NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?:\.\d+)?(?![A-Za-z\d])\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")
+# A figure, with a Latin unit or none (182CM, 5km); digits inside names such as 5G, MU5735 or iPhone 14
+# are not figures.
+NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?:\.\d+)?(?:(?![A-Za-z\d])|(?=(?:cm|mm|km|kg|ml|CM|MM|KM|KG|ML|GB|MB|TB|MW|GW|kW|kWh)(?![A-Za-z])))\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")
 _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
 # A year: 2023年, 二〇二三年, or a reign or era year (光绪十一年, 民国元年); not a span of years (过去十年).
 _YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}|[〇零一二三四五六七八九]{4}年"
                    r"|(?<![过历经长持整用花走近这])(?!过去|历经|经过|长达|持续|整整|用了|花了|走过)[\u4e00-\u9fff](?![了过近约达有的第为满余])[\u4e00-\u9fff](?:元|[一二三四五六七八九十]{1,3})年")
+_TIME = re.compile(r"\d{1,2}\s*月|[春夏秋冬][季天]|[\d一二三四五六七八九十]+岁|时期|年代|世纪|[初末]年|朝末|早上|晚上|上午|下午|平日|周末|之后|以后|之前|以前")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)
 _ASKS_YEAR = re.compile(r"哪年|哪一年|which year|what year", re.I)
 DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|今年\d{1,2}月|\d{4}-\d{2}-\d{2}")
@@ -283,8 +285,8 @@ _ASKS_CITIES = re.compile(r"城市|哪座|哪个市|\bcit(?:y|ies)\b|\bwhere\b",
 def fits_type(info: QuestionInfo, sentence: str) -> bool:
     """Whether a sentence holds the kind of thing the question asks for (a figure, a date, …)."""
     if info.kind == "number":
-        if info.unit == "%":
-            return bool(re.search(r"\d\s*[%％]|百分之", sentence))
+        if info.unit == "%":  # a share, or a ratio (男女生比例 "约为1：7")
+            return bool(re.search(r"\d\s*[%％]|百分之|\d\s*[:：比]\s*\d", sentence))
         if info.unit == "元":  # money: 50亿元, 1.5万元, 300元
             return bool(re.search(r"\d\s*(?:余|多)?\s*[千百万亿]*\s*(?:余|多)?\s*元", sentence))
         if info.unit and info.unit != "个":  # 个 is the general classifier: 八大城市, 三座城市 answer 几个
@@ -298,7 +300,9 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
             return bool(_DAY.search(sentence))
         if _ASKS_YEAR.search(info.text):
             return bool(_YEAR.search(sentence))
-        return bool(DATE.search(sentence))
+        # "什么时候", "何时" take any time: a date, a month, a season, an age, a period (盛花期为夏季,
+        # 生殖季在2至4月, 自十八岁开始, 唐末).
+        return bool(DATE.search(sentence) or _TIME.search(sentence))
     if info.kind in ("place", "list") and _ASKS_CITIES.search(info.text):
         # "Which cities" is answered by a sentence naming cities, with or without 市.
         asked = {city for city in cities() if city in info.text}  # "郑州对标哪些城市" is not answered by 郑州

@@ -164,3 +164,11 @@ def test_a_post_joined_to_another_by_he_keeps_its_organisation() -> None:
 
     assert posts("空军新闻发言人和长春市常务副市长分别介绍了哪些表演？") == (("空军", "新闻发言人"), ("长春市", "常务副市长"))
     assert posts("这位局长说了什么？") == (("", "局长"),)
+
+
+def test_broad_when_questions_take_any_time_and_ratios_answer_a_share() -> None:
+    when = analyse("软枝黄蝉的盛花期是什么时候？")
+    assert fits_type(when, "盛花期为夏季。") and fits_type(when, "生殖季在2至4月。") and not fits_type(when, "它是一种植物。")
+    assert not fits_type(analyse("大会哪天开幕？"), "大会在夏季开幕。")  # 哪天 still wants a day
+    assert fits_type(analyse("学校男女生比例是多少？"), "男女比例约为1：7。")
+    assert fits_type(analyse("他的身高是多少？"), "身高182CM。") and not fits_type(analyse("有多少个基站？"), "建设5G网络。")
