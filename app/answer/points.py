@@ -31,7 +31,7 @@ _ORDINALS = (
 )
 _ORDER = {"首先": 1, "其次": 2, "再次": 3, "最后": 99, "一方面": 1, "另一方面": 2, "一": 1, "另一": 2, "第二": 2, "第三": 3}
 # "在自然资源领域，" "硬件方面，": an opening clause naming the field a point is about.
-_FRAME = re.compile(_CLAUSE_START + r"(?:在|从|就|对)?([\u4e00-\u9fff“”、和与及]{1,14}?)(领域|方面|层面)[，,]")
+_FRAME = re.compile(_CLAUSE_START + r"(?!(?:一|另一|各|多|这|那|这一|其他)方面)(?:在|从|就|对)?([\u4e00-\u9fff“”、和与及]{1,14}?)(领域|方面|层面)[，,]")
 _SPEECH_ALT = "|".join(sorted(SPEECH, key=len, reverse=True))
 _POINTER = re.compile(rf"^[\s“”]*(?:他|她|其)(?:还|也|同时|进一步|特别|最后)?(?:{_SPEECH_ALT})")
 # A sentence whose first clause is one character began in text the OCR lost ("上,务必进一步解放思想").

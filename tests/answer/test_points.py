@@ -26,6 +26,7 @@ def test_list_markers_are_found_at_any_clause_start_not_only_a_sentences() -> No
     assert [m[:2] for m in marks("首先，要抓项目；其次，要抓人才。")] == [("序", 1), ("序", 2)]
     assert [m[:2] for m in marks("在生态环境领域，完成了排查。")] == [("frame:领域", -1)]
     assert marks("这是一个大项目，他说。") == []  # 是 after a word is no list marker
+    assert marks("另一方面，要抓人才。") == [("面", 2, 0)]  # a sequence word, not a field named 另一
 
 
 def test_a_numbered_list_is_answered_whole_even_when_only_its_first_item_names_the_speaker() -> None:
