@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000  # a ceiling for resolved questions; what users may ask is Settings.max_question_chars
 MAX_COMPARED = 3  # people or departments a comparison question is answered for
 PER_COMPARED = 3  # passages retrieved for each of them
+WIDEN = 2  # a question about to be refused is tried once more on this many times the top k
 PER_SUMMARY = 8  # passages of the person a summary question names
 SENTENCE_VECTORS = 8192  # sentence vectors kept for English questions (3 KB each)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
@@ -254,6 +255,14 @@ class Pipeline:
                 answer = replace(fallback, notices=fallback.notices + (f"大模型暂不可用（{exc.message}），以下为摘录式回答。",))
         if answer is None:
             answer = checked(compose(resolved, hits, self.corpus, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous, model=self.model))
+            if answer.refused and hits:
+                # Before saying the articles do not hold it, look a little deeper: an answer ranked just
+                # below the top k ("国内旅游收入…增长" at rank 7) is still an answer.
+                deadline.check("composing the answer")
+                wider = self.evidence(resolved, k=WIDEN * (k or self.settings.top_k), mode=mode, filters=filters)
+                second = checked(compose(resolved, wider, self.corpus, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous, model=self.model))
+                if not second.refused:
+                    answer, hits = second, wider
         deadline.check("composing the answer")
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
