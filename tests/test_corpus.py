@@ -199,3 +199,23 @@ def test_questions_in_flight_during_index_swaps_all_get_answers(service: CorpusS
     assert service.pipeline is not first
     latest = service.pipeline.retrieve("市科技局要新增多少家高新技术企业", k=3)
     assert {h.chunk.source for h in latest} >= {"kejiju2.txt"}
+
+
+def test_a_question_about_to_be_refused_is_tried_once_more_on_more_passages(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.config import Settings
+    from app.pipeline import load_pipeline
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    texts = {
+        "x.txt": "2024-08-18\n\n西山区新增企业服务中心揭牌。西山区新增企业咨询热线同日开通，新增企业可在线办理登记。\n",
+        "y.txt": "2024-08-18\n\n西山区统计局发布数据，上半年全区新增企业2.1万户。\n",
+        "z.txt": "2024-08-18\n\n东湖区举行夏季招聘会，提供岗位三千余个。\n",
+    }
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    pipeline = load_pipeline(Settings(seeds_dir=folder, index_dir=tmp_path / "index", embed_model="hash:256", cache_dir=tmp_path / "cache"))
+    question = "西山区新增企业多少户？"
+    assert pipeline.retrieve(question, k=1)[0].chunk.source == "x.txt"  # the top passage holds no figure
+    answer = pipeline.ask(question, k=1)
+    assert not answer.refused and "2.1万户" in answer.text
