@@ -262,7 +262,7 @@ class Pipeline:
                 wider = self.evidence(resolved, k=WIDEN * (k or self.settings.top_k), mode=mode, filters=filters)
                 second = checked(compose(resolved, wider, self.corpus, self.similarity, avoid=said.quotes, strict=said.strict, analogous=analogous, model=self.model))
                 if not second.refused:
-                    answer, hits = second, wider
+                    answer = second
         deadline.check("composing the answer")
         done = time.perf_counter()
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000, "total": (done - started) * 1000}
