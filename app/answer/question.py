@@ -14,7 +14,7 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("person", re.compile(r"谁|哪位|哪一位|何人|哪个人|哪名|\bwho\b|\bwhom\b", re.I)),
     ("date", re.compile(r"何时|哪天|哪一天|什么时候|哪年|哪一年|几月|几号|日期|\bwhen\b|what date|which year|what year", re.I)),
     ("list", re.compile(r"哪些|哪几|哪[两三四五六七八九十\d]+[个位家座项条种类点地]|有什么|有哪|几方面|哪方面|\bwhich\b.*s\b|what (?:are|were)|^\s*(?:please\s+)?list\b", re.I)),
-    ("number", re.compile(r"多少|几[个家名项条年倍届次天篇位座类大]|几成|百分之|比例|比重多|多(?:大(?!程度)|高|长|远|久|重|深|宽)|how (?:many|much)|what percentage|what share|\bwhat\b[^?]{0,60}?\b(?:amount|target|figure|total|sum|budget)s?\b", re.I)),
+    ("number", re.compile(r"多少|几[个家名项条年倍届次天篇位座类大]|几成|百分之|比例|比重多|how (?:many|much)|what percentage|what share|\bwhat\b[^?]{0,60}?\b(?:amount|target|figure|total|sum|budget)s?\b", re.I)),
     ("place", re.compile(r"哪里|哪儿|何地|何处|在哪|哪个(?:城市|地方|区)|哪座|哪些(?:城市|地方|区)|\bwhere\b|which cit", re.I)),
 )
 # The unit right after 多少/几 ("多少亿元", "几天", "百分之多少") that a fitting answer must carry.
@@ -29,7 +29,7 @@ _MONEY = re.compile(r"多少钱|多少资金|多少经费|多少奖金|多少投
 _PERCENT = re.compile(r"百分之多少|百分比|(?:比例|比重|占比|增长率|增速|增幅|涨幅)[^，。？?]{0,8}多少|what percentage", re.I)
 # A figure, with a Latin unit or none (182CM, 5km); digits inside names such as 5G, MU5735 or iPhone 14
 # are not figures.
-NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?:\.\d+)?(?:(?![A-Za-z\d])|(?=(?:cm|mm|km|kg|ml|CM|MM|KM|KG|ML|GB|MB|TB|MW|GW|kW|kWh)(?![A-Za-z])))\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万岁])")
+NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?:\.\d+)?(?:(?![A-Za-z\d])|(?=(?:cm|mm|km|kg|ml|CM|MM|KM|KG|ML|GB|MB|TB|MW|GW|kW|kWh)(?![A-Za-z])))\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")
 _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
 # A year: 2023年, 二〇二三年, or a reign or era year (光绪十一年, 民国元年); not a span of years (过去十年).
 _YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}|[〇零一二三四五六七八九]{4}年"
