@@ -13,6 +13,7 @@ from app.answer.candidates import forms
 from app.answer.followup import Entities
 from app.answer.question import posts
 from app.dates import DATE_TERM, date_forms
+from app.index.bm25 import is_common
 from app.text import PLACE_SUFFIXES, bigrams
 
 # Figures and ordinals of content (第一条, 第三项) must occur as written; 第一篇 or 第二版 may be how
@@ -20,7 +21,6 @@ from app.text import PLACE_SUFFIXES, bigrams
 _EXACT_TERM = re.compile(r"\d|^第[一二三四五六七八九十百千]+(?![篇版期章节部])")
 MENTIONS_KEPT = 1024  # answers to "is this figure mentioned anywhere", kept per corpus
 
-COMMON_MIN_PASSAGES = 3
 
 
 class Corpus(Protocol):
@@ -37,11 +37,6 @@ class Corpus(Protocol):
     def article_text(self, article_id: str) -> str: ...
 
     def is_person(self, name: str) -> bool | None: ...
-
-
-def is_common(df: int, n: int) -> bool:
-    """In at least a quarter of the passages and at least three of them (so a handful is never 'common')."""
-    return df >= COMMON_MIN_PASSAGES and df * 4 >= n
 
 
 class LocalCorpus:

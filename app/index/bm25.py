@@ -12,6 +12,12 @@ import numpy as np
 
 K1 = 1.2
 B = 0.75
+COMMON_MIN_PASSAGES = 3
+
+
+def is_common(df: int, n: int) -> bool:
+    """In at least a quarter of the passages and at least three of them (so a handful is never 'common')."""
+    return df >= COMMON_MIN_PASSAGES and df * 4 >= n
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,10 @@ class LexicalIndex:
         tfs = np.frombuffer(counts, dtype=np.float32)[order]
         doc_len = np.array([len(t) for t in token_lists], dtype=np.float32)
         return cls(vocab, term_ptr, doc_ids, tfs, doc_len)
+
+    def df(self, term: str) -> int:
+        tid = self.vocab.get(term)
+        return 0 if tid is None else int(self.term_ptr[tid + 1] - self.term_ptr[tid])
 
     @property
     def n_docs(self) -> int:

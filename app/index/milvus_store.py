@@ -24,7 +24,7 @@ from app.index.milvus_common import (
     quoted,
     term_id,
 )
-from app.index.retrieve import MODES, Ranking, weighted
+from app.index.retrieve import MODES, Ranking, evidential, weighted
 from app.schema import Chunk, Filters, Hit
 from app.text import add_words, expand_synonyms, lexical_tokens
 
@@ -151,6 +151,8 @@ class MilvusStore:
         tokens = list(dict.fromkeys(lexical_tokens(expand_synonyms(question))))
         self._prefetch(tokens)
         n = self.n_docs
+        if not evidential([self._df[t] for t in tokens], n):
+            return {}  # only common terms: no lexical evidence, as in the index folder's BM25
         vector: dict[int, float] = {}
         for term in tokens:
             df = self._df[term]

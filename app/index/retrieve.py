@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from app.index.bm25 import is_common
 from app.index.folder import Index
 from app.schema import Chunk, Filters, Hit
 from app.text import expand_synonyms, lexical_tokens
@@ -84,12 +85,23 @@ def query_tokens(question: str) -> list[str]:
 
 
 def lexical(index: Index, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> Ranking:
-    """BM25 over jieba tokens; passages sharing no term with the question are left out."""
+    """BM25 over jieba tokens; passages sharing no term with the question are left out, and nothing is
+    returned when every term the index knows is common (see evidential)."""
+    if not evidential([index.lexical.df(t) for t in tokens], index.lexical.n_docs):
+        return []
     scores = index.lexical.scores(tokens)
     rows = np.arange(len(scores)) if allowed is None else allowed
     subset = scores[rows]
     keep = subset > 0
     return _top(subset[keep], rows[keep], k)
+
+
+def evidential(dfs: list[int], n: int) -> bool:
+    """Whether a question's terms give lexical evidence: some term it shares with the passages is not
+    common. An English question shares only "2023" with a Chinese corpus; a ranking of the half of the
+    passages holding it would push the dense ranking's answer out of the fused top k."""
+    known = [df for df in dfs if df]
+    return any(not is_common(df, n) for df in known)
 
 
 def rrf(rankings: list[Ranking], k: int = 60) -> Ranking:

@@ -168,3 +168,15 @@ def test_a_term_written_in_capitals_has_the_idf_of_its_passages(hash_settings) -
     pipeline = load_pipeline(hash_settings)
     assert pipeline.index.doc_freq("rcep") > 0  # the articles name RCEP; BM25 stores it lower-cased
     assert pipeline.corpus.idf("RCEP") == pipeline.corpus.idf("rcep") < pipeline.corpus.idf("从未出现的词")
+
+
+def test_a_question_sharing_only_common_terms_gives_no_lexical_ranking() -> None:
+    from app.index.retrieve import evidential
+
+    # "2023" in half the passages is all an English question shares with a Chinese corpus.
+    assert not evidential([50, 0, 0, 0], 106)
+    assert evidential([50, 3, 0], 106)  # one rarer shared term is evidence
+    assert not evidential([0, 0], 106)  # nothing shared, nothing ranked
+    assert evidential([2], 4)  # in a tiny corpus two passages are not "common" (fewer than three)
+    index = LexicalIndex.build([["2023", "交通"], ["2023", "旅游"], ["2023", "文物"], ["能源"]])
+    assert index.df("2023") == 3 and index.df("无此词") == 0
