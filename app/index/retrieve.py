@@ -85,10 +85,7 @@ def query_tokens(question: str) -> list[str]:
 
 
 def lexical(index: Index, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> Ranking:
-    """BM25 over jieba tokens; passages sharing no term with the question are left out, and nothing is
-    returned when every term the index knows is common (see evidential)."""
-    if not evidential([index.lexical.df(t) for t in tokens], index.lexical.n_docs):
-        return []
+    """BM25 over jieba tokens; passages sharing no term with the question are left out."""
     scores = index.lexical.scores(tokens)
     rows = np.arange(len(scores)) if allowed is None else allowed
     subset = scores[rows]
@@ -97,8 +94,8 @@ def lexical(index: Index, tokens: list[str], k: int, allowed: np.ndarray | None 
 
 
 def evidential(dfs: list[int], n: int) -> bool:
-    """Whether a question's terms give lexical evidence: some term it shares with the passages is not
-    common. An English question shares only "2023" with a Chinese corpus; a ranking of the half of the
+    """Whether a question's terms give lexical evidence worth fusing: some term it shares with the
+    passages is not common (BM25 alone, mode "lexical", still ranks by them). An English question shares only "2023" with a Chinese corpus; a ranking of the half of the
     passages holding it would push the dense ranking's answer out of the fused top k."""
     known = [df for df in dfs if df]
     return any(not is_common(df, n) for df in known)
@@ -144,7 +141,10 @@ def search(
         raise ValueError(f"mode must be one of {MODES}")
     allowed = row_filter.rows(filters) if row_filter is not None else allowed_rows(index, filters)
     dense_ranking = dense(index, query_vector, max(k, candidates), allowed) if mode != "lexical" and query_vector is not None else []
-    lexical_ranking = lexical(index, query_tokens(question), max(k, candidates), allowed) if mode != "dense" else []
+    tokens = query_tokens(question)
+    lexical_ranking = lexical(index, tokens, max(k, candidates), allowed) if mode != "dense" else []
+    if mode == "hybrid" and dense_ranking and not evidential([index.lexical.df(t) for t in tokens], index.lexical.n_docs):
+        lexical_ranking = []  # only common terms shared: nothing to fuse (see evidential)
     if mode == "dense":
         fused = dense_ranking
     elif mode == "lexical":

@@ -180,3 +180,12 @@ def test_a_question_sharing_only_common_terms_gives_no_lexical_ranking() -> None
     assert evidential([2], 4)  # in a tiny corpus two passages are not "common" (fewer than three)
     index = LexicalIndex.build([["2023", "交通"], ["2023", "旅游"], ["2023", "文物"], ["能源"]])
     assert index.df("2023") == 3 and index.df("无此词") == 0
+
+
+def test_common_terms_alone_are_not_fused_but_still_rank_lexically(index, embedder: HashEmbedder) -> None:  # type: ignore[no-untyped-def]
+    common = max(index.lexical.vocab, key=index.lexical.df)  # the term in most passages
+    question = f"What about {common}?"
+    vector = embedder.encode_queries([question])[0]
+    hybrid = search(index, question, vector, k=5, mode="hybrid")
+    assert all(h.lexical_rank is None for h in hybrid)  # the dense ranking alone
+    assert search(index, question, vector, k=5, mode="lexical")  # BM25 alone still ranks by it
