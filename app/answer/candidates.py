@@ -65,6 +65,17 @@ class Sentence:
         return context(self.hit, self.start, self.end)
 
 
+def overlaps(a: Sentence, b: Sentence) -> bool:
+    """Whether two quotes share text of one passage."""
+    return a.hit.chunk.id == b.hit.chunk.id and a.start < b.end and b.start < a.end
+
+
+def shared(a: str, b: str) -> float:
+    """Share of the shorter text's character pairs found in the other: near-duplicates and repeats."""
+    x, y = set(bigrams(a)), set(bigrams(b))
+    return len(x & y) / min(len(x), len(y)) if x and y else 0.0
+
+
 def forms(term: str) -> tuple[str, ...]:
     """A term and its other names (发改委 is found as 发展改革委; 2023年5月17日 as 5月17日 or 5月17号)."""
     if DATE_TERM.fullmatch(term):

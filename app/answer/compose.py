@@ -22,7 +22,7 @@ from app.answer.quotes import MIN_SIMILARITY_EN, choose
 from app.answer.scorer import SentenceModel
 from app.answer.topic import on_topic
 from app.ingest.metadata import is_credit_line
-from app.ingest.speakers import SPEECH
+from app.ingest.speakers import SPEECH_ALT
 from app.schema import Answer, Citation, Hit
 from app.text import sentence_spans
 
@@ -42,7 +42,7 @@ def placed(info: QuestionInfo, sentence: Sentence, corpus: Corpus | None) -> boo
 
 
 # "X怎么评价…", "X说了什么": questions about someone's words, which only their own quotes answer.
-_ASKS_WORDS = re.compile(rf"评价|看法|观点|怎么看|如何看|认为|觉得|主张|态度|{'|'.join(SPEECH)}")
+_ASKS_WORDS = re.compile(rf"评价|看法|观点|怎么看|如何看|认为|觉得|主张|态度|{SPEECH_ALT}")
 
 
 def _about(person: str, sentence: Sentence, info: QuestionInfo) -> bool:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from app.answer.candidates import Sentence, forms
+from app.answer.candidates import Sentence, forms, overlaps, shared
 from app.answer.kinds import garbled
 from app.answer.question import NUMBER, QuestionInfo, asked_count
-from app.ingest.speakers import SPEECH
+from app.ingest.speakers import SPEECH_ALT
 from app.text import bigrams
 
 _NUMERALS = "一二三四五六七八九十"
@@ -29,11 +29,10 @@ _ORDINALS = (
     ("种", re.compile(_CLAUSE_START + r"(?:其中)?(一|另一|第二|第三)种[\u4e00-\u9fff]{0,6}是")),
     ("括", re.compile(_CLAUSE_START + r"[（(]([一二三四五六七八九十])[）)]")),
 )
-_ORDER = {"首先": 1, "其次": 2, "再次": 3, "最后": 99, "一方面": 1, "另一方面": 2, "一": 1, "另一": 2, "第二": 2, "第三": 3}
+_ORDER = {"首先": 1, "其次": 2, "再次": 3, "最后": 99, "一方面": 1, "另一方面": 2, "另一": 2, "第二": 2, "第三": 3}
 # "在自然资源领域，" "硬件方面，": an opening clause naming the field a point is about.
 _FRAME = re.compile(_CLAUSE_START + r"(?!(?:一|另一|各|多|这|那|这一|其他)方面)(?:在|从|就|对)?([\u4e00-\u9fff“”、和与及]{1,14}?)(领域|方面|层面)[，,]")
-_SPEECH_ALT = "|".join(sorted(SPEECH, key=len, reverse=True))
-_POINTER = re.compile(rf"^[\s“”]*(?:他|她|其)(?:还|也|同时|进一步|特别|最后)?(?:{_SPEECH_ALT})")
+_POINTER = re.compile(rf"^[\s“”]*(?:他|她|其)(?:还|也|同时|进一步|特别|最后)?(?:{SPEECH_ALT})")
 # A sentence whose first clause is one character began in text the OCR lost ("上,务必进一步解放思想").
 _CUT_OPEN = re.compile(r"^[\s“”]*[\u4e00-\u9fff][，,]")
 _CONNECTIVE = re.compile(r"^[\s“”]*(?:此外|另外|与此同时|同时|另一方面|再者|除此之外|不仅如此)[，,]?")
@@ -121,7 +120,7 @@ def said_by(sentence: Sentence, name: str) -> bool:
     text = sentence.text
     if _POINTER.search(text) and sentence.speaker == name:
         return True
-    return any(re.search(re.escape(form) + rf"[^，。；！？,;!?]{{0,40}}?(?:{_SPEECH_ALT})", text) for form in forms(name))
+    return any(re.search(re.escape(form) + rf"[^，。；！？,;!?]{{0,40}}?(?:{SPEECH_ALT})", text) for form in forms(name))
 
 
 def opens_point(sentence: Sentence) -> bool:
@@ -129,14 +128,7 @@ def opens_point(sentence: Sentence) -> bool:
 
 
 def _distinct(chosen: list[Sentence], sentence: Sentence) -> bool:
-    grams = set(bigrams(sentence.text))
-    for other in chosen:
-        if other.hit.chunk.id == sentence.hit.chunk.id and other.start < sentence.end and sentence.start < other.end:
-            return False
-        theirs = set(bigrams(other.text))
-        if grams and theirs and len(grams & theirs) / min(len(grams), len(theirs)) >= SUMMARY_OVERLAP:
-            return False
-    return True
+    return all(not overlaps(sentence, other) and shared(sentence.text, other.text) < SUMMARY_OVERLAP for other in chosen)
 
 
 def _member(sentence: Sentence, pool: list[Sentence], name: str) -> bool:

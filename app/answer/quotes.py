@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from app.answer.candidates import Idf, Sentence, Similarity, forms, named_groups, score
+from app.answer.candidates import Idf, Sentence, Similarity, forms, named_groups, overlaps, score, shared
 from app.answer.kinds import fits, titled
 from app.answer.parts import MAX_PARTS, asked_sentences, subjects
 from app.answer.points import asks_summary, enumerated, summary
@@ -16,7 +16,7 @@ from app.answer.question import QUESTION_WORD, QuestionInfo, fits_type
 from app.answer.scorer import SentenceModel
 from app.answer.topic import FRAME_WORDS, MARKS, mentions, on_topic, topic_terms
 from app.schema import Hit
-from app.text import bigrams, segments, sentence_spans, words
+from app.text import segments, sentence_spans, words
 
 # English questions are scored by dense similarity between the question and each sentence.
 MIN_SIMILARITY_EN = 0.70
@@ -39,7 +39,7 @@ def choose(
     ranked = score(info, hits, idf, similarity, model)
     # What the last answer already quoted is repeated only if it answers clearly better than anything
     # new (never, when strict, if anything else is there).
-    fresh = [s for s in ranked if all(_shared(s.text, said) < DUPLICATE_SHARE for said in avoid)]
+    fresh = [s for s in ranked if all(shared(s.text, said) < DUPLICATE_SHARE for said in avoid)]
     if fresh and (strict or fresh[0].score >= SIBLING_RATIO * ranked[0].score):
         ranked = fresh
     if asks_summary(info.text):
@@ -59,7 +59,7 @@ def choose(
         for group in groups[:3]:
             pick = lead(info, group)  # the group's best quote, not the first of its siblings in source order
             # The same sentence can reach two groups (a passage of 商务局相关负责人 is both 商务局's and a 负责人's).
-            if all(_shared(pick.text, p.text) < DUPLICATE_SHARE for p in picks):
+            if all(shared(pick.text, p.text) < DUPLICATE_SHARE for p in picks):
                 picks.append(pick)
         return sorted(picks, key=lambda s: (s.hit.rank, s.start))
     if not groups and _ASKS_EACH_SPEAKER.search(info.text):
@@ -111,7 +111,7 @@ def each_part(info: QuestionInfo, ranked: list[Sentence], chosen: list[Sentence]
     for item in items:
         if any(answers(s, item) for s in picks):
             continue
-        pick = next((s for s in ranked if answers(s, item) and not any(_overlap(s, p) for p in picks)), None)
+        pick = next((s for s in ranked if answers(s, item) and not any(overlaps(s, p) for p in picks)), None)
         if pick is not None:
             picks.append(pick)
     return sorted(picks, key=lambda s: (s.hit.rank, s.start)) if len(picks) > len(chosen) else chosen
@@ -170,7 +170,7 @@ def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
             continue  # a figure question's further quotes give figures about it too
         if titled(info, best) and not titled(info, sentence):
             continue  # and a title question's give titles
-        if all(not _overlap(sentence, c) and _shared(sentence.text, c.text) < DUPLICATE_SHARE for c in chosen):
+        if all(not overlaps(sentence, c) and shared(sentence.text, c.text) < DUPLICATE_SHARE for c in chosen):
             chosen.append(sentence)
     return sorted(chosen, key=lambda s: (s.hit.rank, s.start)) if len(chosen) > 1 else chosen
 
@@ -203,13 +203,3 @@ def _own(group: list[Sentence], name: str) -> list[Sentence]:
         return s.speaker in (name, "") and next(others, None) is None
 
     return [s for s in group if theirs(s)] or group
-
-
-def _overlap(a: Sentence, b: Sentence) -> bool:
-    return a.hit.chunk.id == b.hit.chunk.id and a.start < b.end and b.start < a.end
-
-
-def _shared(a: str, b: str) -> float:
-    """Share of the shorter text's character pairs found in the other: near-duplicates and repeats."""
-    x, y = set(bigrams(a)), set(bigrams(b))
-    return len(x & y) / min(len(x), len(y)) if x and y else 0.0

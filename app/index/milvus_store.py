@@ -144,13 +144,16 @@ class MilvusStore:
     def dates(self) -> set[str]:
         return {a["date"] for a in self.articles if a.get("date")}
 
-    def _query_sparse(self, question: str) -> dict[int, float] | str:
-        """The lexical query: Milvus analyses the text itself (native), or our tokens weighted by idf."""
+    def _query_sparse(self, question: str, fusing: bool = False) -> dict[int, float] | str:
+        """The lexical query: Milvus analyses the text itself (native), or our tokens weighted by idf;
+        nothing to fuse when the question shares only common terms (app.index.retrieve.evidential)."""
         if self.lexical_mode == "native":
             return expand_synonyms(question)
         tokens = list(dict.fromkeys(lexical_tokens(expand_synonyms(question))))
         self._prefetch(tokens)
         n = self.n_docs
+        if fusing and not evidential([self._df[t] for t in tokens], n):
+            return {}
         vector: dict[int, float] = {}
         for term in tokens:
             df = self._df[term]
@@ -158,11 +161,6 @@ class MilvusStore:
                 tid = term_id(term)
                 vector[tid] = vector.get(tid, 0.0) + math.log(1.0 + (n - df + 0.5) / (df + 0.5))
         return vector
-
-    def _evidential(self, question: str) -> bool:
-        tokens = list(dict.fromkeys(lexical_tokens(expand_synonyms(question))))
-        self._prefetch(tokens)
-        return evidential([self._df[t] for t in tokens], self.n_docs)
 
     def _ranked(self, field: str, data: Any, limit: int, expr: str) -> Ranking:
         metric = "IP" if field == "dense" or self.lexical_mode == "client" else "BM25"
@@ -178,10 +176,8 @@ class MilvusStore:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         expr, limit = filter_expr(filters), max(k, candidates)
-        sparse = self._query_sparse(question) if mode != "dense" else {}
         dense_q = [float(x) for x in vector] if vector is not None and mode != "lexical" else None
-        if mode == "hybrid" and dense_q is not None and isinstance(sparse, dict) and not self._evidential(question):
-            sparse = {}  # only common terms shared: no lexical evidence to fuse (app.index.retrieve.evidential)
+        sparse = self._query_sparse(question, fusing=mode == "hybrid" and dense_q is not None) if mode != "dense" else {}
         if mode == "hybrid" and fusion == "rrf" and dense_q is not None and sparse:
             return self._hybrid(dense_q, sparse, k, limit, expr, rrf_k)
         dense_r = self._ranked("dense", dense_q, limit, expr) if dense_q is not None else []

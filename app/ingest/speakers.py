@@ -32,11 +32,11 @@ _TITLE = re.compile(_TITLE_ALT)
 # Speech verbs that introduce what someone says.
 SPEECH = ("表示", "介绍", "指出", "强调", "透露", "回答", "坦言", "谈到", "提到", "告诉", "分析", "解释", "建议", "认为",
           "说", "称", "答", "看来", "直言", "补充", "谈及", "提出", "呼吁", "宣布", "致辞", "讲话", "发言", "通报", "解读")
-_SPEECH_ALT = "|".join(sorted(SPEECH, key=len, reverse=True))
+SPEECH_ALT = "|".join(sorted(SPEECH, key=len, reverse=True))
 _MILITARY_RANK = "大校|上校|中校|少校|少将|中将|上将"
 # What may follow a name: a speech verb, punctuation, or a word that cannot start a name.
 _AFTER_NAME = re.compile(
-    rf"(?:{_SPEECH_ALT}|{_MILITARY_RANK}|[，,。：:；;、“”\"（(）)\s—]|在|也|还|就|对|向|为|从|以|等|和|与|及|接受|出席|主持|参加|作|进行|带领|率|"
+    rf"(?:{SPEECH_ALT}|{_MILITARY_RANK}|[，,。：:；;、“”\"（(）)\s—]|在|也|还|就|对|向|为|从|以|等|和|与|及|接受|出席|主持|参加|作|进行|带领|率|"
     r"一行|同志|先生|女士|时|的|是|则|更|又|已|将|均|都|会见|来到|走进|调研|视察|签署|代表|宣读|发布|通报|谈)"
 )
 _CJK_NAME = re.compile(r"[\u4e00-\u9fff]")
@@ -61,7 +61,7 @@ _POSITION_CUT = re.compile(
     r".*(?:访|问|在|据|由|向|对|请|邀请|会上|表示|介绍|认为|说|据悉|期间|其中|以及|日电|记者|专访|活动|会议|仪式|上|时|是"
     r"|(?:和|与)(?![\u4e00-\u9fff]{1,8}?(?:局|厅|委员会|部|办公室|中心|院|署|总局)))"
 )
-_POINTER = re.compile(r"^\s*(?:他|她|其|该负责人|这位负责人|该局负责人|上述负责人|这位[\u4e00-\u9fff]{1,4})(?:还|也|同时|进一步|最后)?(?:" + _SPEECH_ALT + r")")
+_POINTER = re.compile(r"^\s*(?:他|她|其|该负责人|这位负责人|该局负责人|上述负责人|这位[\u4e00-\u9fff]{1,4})(?:还|也|同时|进一步|最后)?(?:" + SPEECH_ALT + r")")
 _ANSWER_MARK = re.compile(r"^\s*(?:答|A)\s*[：:]")
 _QUESTION_MARK = re.compile(r"^\s*(?:问|记者|Q)\s*[：:]")
 _INTERVIEW = re.compile(r"——访|专访|接受[^，。]{0,12}(?:采访|专访)|答记者问")
@@ -103,7 +103,7 @@ def _has_surname(name: str) -> bool:
     return name[0] in SURNAMES or name.startswith(_DOUBLE_SURNAMES)
 
 
-_SPEECH_AT = re.compile(rf"(?:{_SPEECH_ALT}|{_MILITARY_RANK})")
+_SPEECH_AT = re.compile(rf"(?:{SPEECH_ALT}|{_MILITARY_RANK})")
 
 
 def _name_after(text: str, at: int) -> str:
@@ -122,7 +122,7 @@ def _name_after(text: str, at: int) -> str:
         if _SPEECH_AT.match(text, at + len(name)) and (_has_surname(name) or text.count(name) >= 2):
             return name
     for name in sorted(options, key=len, reverse=True):
-        if re.search(re.escape(name) + rf"(?:{_SPEECH_ALT})", text):
+        if re.search(re.escape(name) + rf"(?:{SPEECH_ALT})", text):
             return name
     # Then: followed by punctuation or a word that cannot continue a name, with a surname.
     for name in sorted(options, key=lambda n: abs(len(n) - 3)):
@@ -170,7 +170,7 @@ def _speaker_in(sentence: str, people: dict[str, Person]) -> Person | None:
     for key, person in people.items():
         for match in re.finditer(re.escape(key), sentence):
             tail = sentence[match.end() : match.end() + 24]
-            verb = re.match(rf"[^，。“”]{{0,16}}?(?:{_SPEECH_ALT})", tail)
+            verb = re.match(rf"[^，。“”]{{0,16}}?(?:{SPEECH_ALT})", tail)
             if verb or re.match(r"\s*[：:]", tail):
                 if best is None or match.start() < best[0]:
                     best = (match.start(), person)
@@ -186,7 +186,7 @@ def _attributes_before(sentence: str, person: Person) -> bool:
     attributes the quotation just before it."""
     match = re.search(re.escape(person.name or person.position), sentence)
     return bool(match) and match.start() <= 40 and not sentence.lstrip().startswith("“") and bool(
-        re.match(rf"[^，。“”]{{0,16}}?(?:{_SPEECH_ALT})", sentence[match.end() : match.end() + 24])
+        re.match(rf"[^，。“”]{{0,16}}?(?:{SPEECH_ALT})", sentence[match.end() : match.end() + 24])
     ) and "“" not in sentence[: match.start()]
 
 

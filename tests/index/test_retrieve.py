@@ -170,7 +170,7 @@ def test_a_term_written_in_capitals_has_the_idf_of_its_passages(hash_settings) -
     assert pipeline.corpus.idf("RCEP") == pipeline.corpus.idf("rcep") < pipeline.corpus.idf("从未出现的词")
 
 
-def test_a_question_sharing_only_common_terms_gives_no_lexical_ranking() -> None:
+def test_sharing_only_common_terms_is_no_lexical_evidence() -> None:
     from app.index.retrieve import evidential
 
     # "2023" in half the passages is all an English question shares with a Chinese corpus.
