@@ -20,7 +20,7 @@ from app.answer.kinds import (
     garbled,
     is_heading,
 )
-from app.answer.openings import dateline_end, pointer_end, points_back, sentence_before
+from app.answer.openings import dateline_end, pointer_end, points_back, sentence_before, topic_of
 from app.answer.question import QUESTION_WORD, QuestionInfo
 from app.answer.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.dates import DATE_TERM, date_forms, date_variants
@@ -222,7 +222,7 @@ def features(
         supports = [float(s) for s in similarity(info.text, texts)]
     else:
         supports = [
-            coverage(info, text, f"{context(hit, a, b)} {dated(hit)} {antecedent(hit, a, text)}", idf)
+            coverage(info, text, f"{context(hit, a, b)} {dated(hit)} {antecedent(hit, a, text)} {topic_of(hit.chunk.text, a)}", idf)
             for (hit, a, b), text in zip(spans, texts)
         ]
     singles = {(hit.chunk.id, a) for hit, a, b in spans}

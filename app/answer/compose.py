@@ -17,6 +17,7 @@ from app.answer.corpus import Corpus
 from app.answer.kinds import asks_outlet, fits
 from app.answer.parts import per_subject, sub_questions
 from app.answer.points import items_marked
+from app.answer.openings import topic_of
 from app.answer.question import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
 from app.answer.quotes import MIN_SIMILARITY_EN, choose
 from app.answer.scorer import SentenceModel
@@ -48,7 +49,13 @@ _ASKS_WORDS = re.compile(rf"评价|看法|观点|怎么看|如何看|认为|觉�
 def _about(person: str, sentence: Sentence, info: QuestionInfo) -> bool:
     """A fact about someone the passage names before it, told by the text itself ("罗保铭，天津人。…
     1992年4月，任…"): it answers what they did or were, never what they said or think."""
-    if sentence.speaker or _ASKS_WORDS.search(info.text):
+    if sentence.speaker:
+        return False
+    # A later sentence of a paragraph that opens with them is about them, their views included
+    # ("威廉·狄尔泰（…），德国哲学家。…认为哲学的中心问题是生命。").
+    if person in topic_of(sentence.hit.chunk.text, sentence.start):
+        return True
+    if _ASKS_WORDS.search(info.text):
         return False
     before = sentence.hit.chunk.text[: sentence.start]
     return any(person in line and not is_credit_line(line) for line in re.split(r"[。！？!?\n]", before))

@@ -21,6 +21,22 @@ _POINTER_LEAD = re.compile(r"^\s*(?:他|她|其|该负责人|该局负责人|这
 _POINTS_BACK = re.compile(r"^\s*(?:本次|此次|这次|该|此|这一|上述|这些|此前|本届|这个)")
 
 
+# What a paragraph's first sentence is about: the words before its first comma, bracket, colon or
+# copula ("长柄艾纳香（学名：…）为…", "王某，女，1940年生", "《某书》是…").
+_TOPIC = re.compile(r"^\s*([^\s，,。；;：:（(、！？!?]{2,24}?)\s*(?:[（(，,：:]|是|为|系|位于)")
+
+
+def topic_of(text: str, start: int) -> str:
+    """The subject a paragraph opens with, when text[start:] is a later sentence of that paragraph:
+    later sentences that do not name it are still about it ("花期1-3月。", "现任…", "她为了…")."""
+    opening = text.rfind("\n", 0, start) + 1
+    first = sentence_spans(text, opening, start + 1)
+    if not first or first[0][1] > start:
+        return ""  # text[start:] is the paragraph's first sentence
+    match = _TOPIC.match(text, opening)
+    return match.group(1) if match else ""
+
+
 def dateline_end(sentence: str) -> int:
     """How many characters of a sentence are its dateline (0 when it has none)."""
     match = _DATELINE.match(sentence)
