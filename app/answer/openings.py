@@ -4,9 +4,10 @@ where the sentence it points back to is."""
 
 from __future__ import annotations
 
+import functools
 import re
 
-from app.text import sentence_spans
+from app.text import sentence_spans, tagged
 
 # A dateline: the outlet and place, 讯 or …日电, then the credit in brackets or 记者 and a name
 # ("本报讯（记者 张三 通讯员 李四）", "某某网北京8月1日电 (王五)", "某某讯记者赵六发自北京").
@@ -23,7 +24,10 @@ _POINTS_BACK = re.compile(r"^\s*(?:本次|此次|这次|该|此|这一|上述|�
 
 # What a paragraph's first sentence is about: the words before its first comma, bracket, colon or
 # copula ("长柄艾纳香（学名：…）为…", "王某，女，1940年生", "《某书》是…").
-_TOPIC = re.compile(r"^\s*([^\s，,。；;：:（(、！？!?]{2,24}?)\s*(?:[（(，,：:]|是|为|系|位于)")
+_TOPIC = re.compile(r"^\s*([^\s，,。；;：:（(、！？!?]{2,24}?)\s*([（(]|[，,：:]|是|为|系|位于)")
+# A clause, not a subject: it opens with a preposition, verb, adverb, conjunction or pronoun
+# ("在…方面", "据悉", "与重庆相似") or does not end in a noun ("李某表示", "发布会上").
+_NOT_SUBJECT_START = ("p", "v", "d", "c", "r", "u")
 
 
 def topic_of(text: str, start: int) -> str:
@@ -33,8 +37,23 @@ def topic_of(text: str, start: int) -> str:
     first = sentence_spans(text, opening, start + 1)
     if not first or first[0][1] > start:
         return ""  # text[start:] is the paragraph's first sentence
-    match = _TOPIC.match(text, opening)
-    return match.group(1) if match else ""
+    return _subject(text[opening : opening + 40])
+
+
+@functools.lru_cache(maxsize=4096)
+def _subject(opening: str) -> str:
+    match = _TOPIC.match(opening)
+    if not match:
+        return ""
+    words = [(w, flag) for w, flag in tagged(match.group(1)) if w.strip()]
+    if not words or words[0][1].startswith(_NOT_SUBJECT_START) or all(flag in ("m", "t", "x") for _, flag in words):
+        return ""
+    # An appositive in brackets marks a definition's subject whatever its words ("某某（1900年－1980年）");
+    # otherwise the subject ends in a noun or a title's closing mark.
+    last_word, last_flag = words[-1]
+    if match.group(2) in "（(" or last_flag.startswith("n") or last_word in ("》", "”"):
+        return match.group(1)
+    return ""
 
 
 def dateline_end(sentence: str) -> int:
