@@ -127,6 +127,8 @@ def coverage(info: QuestionInfo, text: str, where: str, idf: Idf) -> float:
     total = sum(weights.values())
     if not total:
         return 0.0
+    # Latin terms are lower-cased by the tokenizer (AGG01 as agg01): they are looked for that way.
+    text, where = (text.lower(), where.lower()) if any(t.isascii() for t in weights) else (text, where)
     found = sum(w for term, w in weights.items() if any(form in text or form in where for form in forms(term)))
     return found / total
 
