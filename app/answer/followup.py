@@ -146,7 +146,7 @@ _TOPIC_POINTER = re.compile(r"这方面|这一方面|这件事|这一点|这个�
 TOPIC_WORDS = 4
 ELLIPSIS_WORDS = 2
 _TITLED = re.compile(r"《[^》]*》")
-_ORDINAL = re.compile(r"\d|^第|[一二三四五六七八九十百千万亿两]+[个篇条项次年]")
+_ORDINAL = re.compile(r"\d|^第|[一二三四五六七八九十百千万亿两]+[个篇条项次年种类]")
 
 
 @dataclass(frozen=True)
@@ -175,6 +175,10 @@ def resolve(question: str, history: list[Turn], entities: Entities, idf: Callabl
     last = history[-1] if history else None
     if idf is None or last is None or not last.quotes:
         return resolved
+    item = _item_pointed(question, len(last.quotes))
+    if item is not None:
+        # "第二种模式涉及多大面积？" after an answer listing two: about what its second quote says.
+        return _with_topic(resolved, _specific(resolved, last.quotes[item], entities, idf, TOPIC_WORDS))
     pointer = bool(_TOPIC_POINTER.search(question))
     if pointer and _own_topic(question, entities):
         return resolved  # "工业投资这方面呢？" names its topic: 这方面 is 工业投资 itself
@@ -182,17 +186,49 @@ def resolve(question: str, history: list[Turn], entities: Entities, idf: Callabl
         # The last quote is not what these are about: "那枝江的呢？" asks the same of another,
         # "那未来产业重点布局哪些？" names its own topic, "还提到了什么？" asks for something else.
         return resolved
+    if pointer:
+        return _with_topic(resolved, _specific(resolved, last.quotes[0], entities, idf, TOPIC_WORDS))
+    # An elliptical follow-up goes on about what the quote is about, which its opening clauses say
+    # ("另一种模式是成套改造。涉及15万方，将通过拆除重建…": 成套改造, not 拆除).
+    clauses = re.split(r"(?<=[，,。；;：:！？!?])", last.quotes[0])
+    for end in range(1, len(clauses) + 1):
+        topic = _specific(resolved, "".join(clauses[:end]), entities, idf, ELLIPSIS_WORDS)
+        if len(topic) >= ELLIPSIS_WORDS or end == len(clauses):
+            return _with_topic(resolved, topic)
+    return resolved
+
+
+def _with_topic(resolved: str, topic: list[str]) -> str:
+    return f"（{' '.join(topic)}）{resolved}" if topic else resolved
+
+
+def _specific(resolved: str, quote: str, entities: Entities, idf: Callable[[str], float], count: int) -> list[str]:
+    """The `count` most specific words of a quote a question follows up on, in the quote's order."""
     mentioned = {n for names in entities.find(resolved).values() for n in names}
     # What the quote says, not what it is called: titles, ordinals and figures name things.
-    said = words(_TITLED.sub(" ", last.quotes[0]))
+    said = words(_TITLED.sub(" ", quote))
     candidates = [
         w for w in dict.fromkeys(said)
         if len(w) >= 2 and not _ORDINAL.search(w) and w not in resolved and not any(w in m for m in mentioned)
     ]
-    # "目前签约了多少？" after a quote about one of two models: what that quote is about, a little of it.
-    best = set(sorted(candidates, key=lambda w: said.count(w) * idf(w), reverse=True)[:TOPIC_WORDS if pointer else ELLIPSIS_WORDS])
-    topic = " ".join(w for w in candidates if w in best)  # in the quote's order
-    return f"（{topic}）{resolved}" if topic else resolved
+    best = set(sorted(candidates, key=lambda w: said.count(w) * idf(w), reverse=True)[:count])
+    return [w for w in candidates if w in best]
+
+
+# "第二种模式…", "后者…": one item of the last answer's list.
+_ITEM_POINTER = re.compile(r"第([一二三四五六七八九])(?:种|个|项|条|点|类)|(前者|后者)")
+
+
+def _item_pointed(question: str, quotes: int) -> int | None:
+    """Which of the last answer's quotes a question points at by its place; None when it points at
+    none, or the answer had only one."""
+    match = _ITEM_POINTER.search(question)
+    if match is None or quotes < 2:
+        return None
+    if match.group(2):
+        return 0 if match.group(2) == "前者" else quotes - 1
+    index = "一二三四五六七八九".index(match.group(1))
+    return index if index < quotes else None
 
 
 def elliptical(question: str, entities: Entities) -> bool:

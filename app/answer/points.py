@@ -42,7 +42,7 @@ _ASKS_SUMMARY = re.compile(r"概括|总结|归纳|主要观点|主要内容|主�
 # "抓好哪几方面的工作", "包括哪三个方面", "用在了哪些领域": the items of a list the text enumerates.
 _ASKS_POINTS = re.compile(
     r"几方面|几个方面|哪些方面|哪[一二两三四五六七八九十\d]+个?方面|哪几点|哪些点|哪几项|哪几件|哪些工作|哪几条|哪些举措|哪些措施|几大"
-    r"|哪些领域|哪几个领域|哪[一二两三四五六七八九十\d]+个?领域")
+    r"|哪些领域|哪几个领域|哪[一二两三四五六七八九十\d]+个?领域|几种|几类|哪[一二两三四五六七八九十\d]+[种类]")
 MAX_POINTS = 6
 MIN_POINTS = 3  # figures behind the points are quoted only to reach this many
 MAX_POINT_CHARS = 160  # a longer sentence is quoted as a point only when it is an item of a list
@@ -108,11 +108,17 @@ def enumerated(info: QuestionInfo, ranked: list[Sentence], floor: float, named: 
     def relevant(items: list[Sentence]) -> bool:
         if named is not None:
             return any(s.hit.chunk.id in named for s in items)
-        return max(s.score for s in items) >= floor
+        return max(s.score for s in [*items, *lead_in(items[0], ranked)]) >= floor
 
     found = [items for items in lists(ranked) if relevant(items)]
     best = max(found, key=lambda items: (len(items), max(s.score for s in items)), default=[])
     return best[:MAX_POINTS]
+
+
+def lead_in(first: Sentence, ranked: Sequence[Sentence]) -> list[Sentence]:
+    """The sentence that introduces a list, just before its first item in the same passage ("…探索更
+    可持续的更新模式。" before "其中一种模式是…"): what the list is about, when its items do not say."""
+    return [s for s in ranked if s.hit.chunk.id == first.hit.chunk.id and 0 <= first.start - s.end <= 2 and s.start < first.start][:1]
 
 
 def said_by(sentence: Sentence, name: str) -> bool:

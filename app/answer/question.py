@@ -53,6 +53,7 @@ _FIGURE = re.compile(r"\d|^第[一二三四五六七八九十百]+[条款项章�
 # (app.text.ORGANISATION_SUFFIXES also has 会 and 馆, which end 发布会 and 博物馆).
 _ORGANISATION = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|办|厅|部|公司|集团|大学|银行)$")
 QUESTION_WORD = re.compile(r"几|多少|哪|什么|何")
+_ASKING = re.compile(r"哪|什么|多少")
 _LEVEL_OFFICE = re.compile(r"(?:省|市|区|县)[\u4e00-\u9fff]{2,8}?(?:局|厅|委员会|办公室)")
 
 
@@ -124,7 +125,8 @@ def analyse(question: str) -> QuestionInfo:
         kind, unit = "list", ""
     english = cjk_ratio(question) < 0.3
     # Single characters carry little meaning in Chinese; figures are kept.
-    terms = [w for w in words(question) if len(w) >= 2 or w.isdigit()]
+    # Question words ask, they are not asked about: 哪几种, 哪家, 什么样 are in no answer.
+    terms = [w for w in words(question) if (len(w) >= 2 or w.isdigit()) and not _ASKING.match(w)]
     # "哪三个城市": the count belongs to the question word, not to what is asked about.
     asked_counts = "".join(_WHICH_N.findall(question))
     terms = [w for w in terms if w not in asked_counts]

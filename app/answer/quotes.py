@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from app.answer.candidates import Idf, Sentence, Similarity, forms, named_groups, overlaps, score, shared
+from app.answer.figures import figures
 from app.answer.kinds import fits, titled
 from app.answer.parts import MAX_PARTS, asked_sentences, subjects
 from app.answer.points import asks_summary, enumerated, summary
@@ -39,7 +40,7 @@ def choose(
     ranked = score(info, hits, idf, similarity, model)
     # What the last answer already quoted is repeated only if it answers clearly better than anything
     # new (never, when strict, if anything else is there).
-    fresh = [s for s in ranked if all(shared(s.text, said) < DUPLICATE_SHARE for said in avoid)]
+    fresh = [s for s in ranked if not any(repeats(s.text, said) for said in avoid)]
     if fresh and (strict or fresh[0].score >= SIBLING_RATIO * ranked[0].score):
         ranked = fresh
     if asks_summary(info.text):
@@ -74,6 +75,18 @@ def choose(
 # (found by app.answer.parts.subjects).
 _LEAD_IN = re.compile(r"^.*[的说在对把将从给向]")  # "工信局负责人说的新兴产业" -> 新兴产业
 ITEM_SHARE = 0.5  # share of an item's words a quote names for it to be about the item
+
+
+def repeats(text: str, said: str) -> bool:
+    """Whether a quote says again what was already said: most of its character pairs are there, and
+    so is every figure it states ("…工业投资同比增长8.9%" is news after "…固定资产投资同比下降1.3%，
+    但…工业投资…继续保持增长", though most of its words were said)."""
+    if said and said in text:
+        return True  # the quote it extends by a neighbour
+    if shared(text, said) < DUPLICATE_SHARE:
+        return False
+    stated = {f.text for f in figures(said)}
+    return all(f.text in stated for f in figures(text))
 
 
 def parts(info: QuestionInfo) -> list[list[str]]:
