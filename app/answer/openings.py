@@ -48,12 +48,15 @@ def _subject(opening: str) -> str:
     words = [(w, flag) for w, flag in tagged(match.group(1)) if w.strip()]
     if not words or words[0][1].startswith(_NOT_SUBJECT_START) or all(flag in ("m", "t", "x") for _, flag in words):
         return ""
-    # An appositive in brackets marks a definition's subject whatever its words ("某某（1900年－1980年）");
-    # otherwise the subject ends in a noun or a title's closing mark.
-    last_word, last_flag = words[-1]
-    if match.group(2) in "（(" or last_flag.startswith("n") or last_flag == "eng" or last_word in ("》", "”"):
+    # An appositive in brackets marks a definition's subject whatever its words ("某某（1900年－1980年）").
+    if match.group(2) in "（(":
         return match.group(1)
-    return ""
+    # Otherwise it is a noun phrase: no verb or adverb in it ("某某不参加世界杯" is a clause), and it
+    # ends in a noun or a title's closing mark.
+    last_word, last_flag = words[-1]
+    if any(flag in ("v", "d", "p") for _, flag in words):
+        return ""
+    return match.group(1) if last_flag.startswith("n") or last_flag == "eng" or last_word in ("》", "”") else ""
 
 
 def dateline_end(sentence: str) -> int:
