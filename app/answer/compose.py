@@ -46,16 +46,27 @@ def placed(info: QuestionInfo, sentence: Sentence, corpus: Corpus | None) -> boo
 _ASKS_WORDS = re.compile(rf"评价|看法|观点|怎么看|如何看|认为|觉得|主张|态度|{SPEECH_ALT}")
 
 
+# What someone is called or thought to be is not what they say: 被称为, 被认为, 又称, 号称 name things.
+_NAMING = re.compile(rf"被(?:誉|{SPEECH_ALT})|[又别俗简统合通昵人尊堪号名]称|称[为作号]")
+# A sentence reporting a view, its subject left out or a pronoun: "认为…", "他主张…".
+_VIEW = re.compile(rf"^\s*(?:他|她|其)?(?:还|也|曾|则|更|一直|始终)?(?:主张|{SPEECH_ALT})")
+
+
 def _about(person: str, sentence: Sentence, info: QuestionInfo) -> bool:
     """A fact about someone the passage names before it, told by the text itself ("罗保铭，天津人。…
     1992年4月，任…"): it answers what they did or were, never what they said or think."""
     if sentence.speaker:
         return False
-    # A later sentence of a paragraph that opens with them is about them, their views included
-    # ("威廉·狄尔泰（…），德国哲学家。…认为哲学的中心问题是生命。").
-    if person in topic_of(sentence.hit.chunk.text, sentence.start):
+    asked = _NAMING.sub("", info.text)
+    asks_words = bool(_ASKS_WORDS.search(asked))
+    # A later sentence of a paragraph that opens with them is about them; it gives their view when it
+    # reports one with no other subject ("某某（…），哲学家。…认为哲学的中心问题是生命。") or
+    # with the verb the question asks about ("…以「性格不合」为由宣布分手").
+    if person in topic_of(sentence.hit.chunk.text, sentence.start) and (
+        not asks_words or _VIEW.match(sentence.text) or any(verb in sentence.text for verb in re.findall(SPEECH_ALT, asked))
+    ):
         return True
-    if _ASKS_WORDS.search(info.text):
+    if asks_words:
         return False
     before = sentence.hit.chunk.text[: sentence.start]
     return any(person in line and not is_credit_line(line) for line in re.split(r"[。！？!?\n]", before))

@@ -1,0 +1,73 @@
+"""What a sentence is about when it does not say: the subject its paragraph opens with, question words
+that are not asked about, and question words the articles spell another way."""
+
+from __future__ import annotations
+
+from app.answer.compose import compose, recut
+from app.answer.corpus import LocalCorpus
+from app.answer.openings import topic_of
+from app.answer.question import analyse
+from app.answer.quotes import repeats
+from tests.conftest import make_hit
+
+
+def ask(question: str, text: str):  # type: ignore[no-untyped-def]
+    return compose(question, [make_hit(text)], LocalCorpus([text]))
+
+
+PLANT = "青岩草（学名：未定）为菊科青岩属的植物。多年生草本，高约半米。花期4-6月。分布于云南和贵州的山地。"
+SCHOLAR = "罗明（1901年－1975年），浙江人，哲学家、教育家。早年留学德国。认为哲学的中心问题是人生。1975年病逝。"
+
+
+def test_a_paragraph_opening_with_its_subject_gives_it_to_the_later_sentences() -> None:
+    assert topic_of(PLANT, PLANT.index("花期")) == "青岩草"
+    assert topic_of(PLANT, 0) == ""  # the opening sentence names it itself
+    assert topic_of("第一段。\n" + PLANT, len("第一段。\n") + PLANT.index("花期")) == "青岩草"  # per paragraph
+    # A clause is not a subject: a speaker's lead-in, a frame, a date, a verb phrase.
+    for opening in ("李华表示，要加快发展。", "在生态环境方面，要加快排查。", "2023年7月31日，会议召开。", "某某不参加比赛，原因未明。"):
+        text = opening + "同时还要做好各项准备工作。"
+        assert topic_of(text, len(opening)) == "", opening
+
+
+def test_a_later_sentence_answers_for_the_subject_it_leaves_unsaid() -> None:
+    answer = ask("青岩草的花期是什么时候？", PLANT)
+    assert not answer.refused and "花期4-6月" in answer.text and "为菊科" not in answer.text
+
+
+def test_a_view_the_paragraph_reports_of_its_subject_answers_what_they_think() -> None:
+    answer = ask("罗明认为哲学的中心问题是什么？", SCHOLAR)
+    assert not answer.refused and "人生" in answer.text
+    # What the paragraph says of them that reports no view does not answer what they think.
+    assert ask("罗明怎么评价北平的教学？", "罗明（1901年－1975年），浙江人。早年留学德国。1930年回国，任教于北平。").refused
+
+
+def test_question_words_are_not_terms() -> None:
+    assert analyse("赵青是哪儿的人？").terms == ("赵青",)
+    assert "哪几种" not in analyse("东湖区推进改造有哪几种模式？").terms
+    assert analyse("新品何时上映？").terms == ("新品", "上映")
+
+
+def test_a_word_the_text_never_uses_is_cut_into_the_parts_it_does() -> None:
+    text = "林涛（1983年－），足球运动员，司职中场，现效力于长安竞技队。"
+
+    def has(term: str) -> bool:
+        return term in text
+
+    assert recut("林涛现", has) == ("林涛",)  # a name run into the next word
+    assert recut("中场球员", has) == ("中场", "球员") or recut("中场球员", has) == ("中场",)
+    assert recut("足球运动员", has) == ()  # used as written
+    assert recut("第一次", has) == ()  # an ordinal is a fact as written
+    assert recut("足球", has) == ()  # two characters are left whole
+
+
+def test_latin_words_are_found_whatever_their_case() -> None:
+    text = "本品是一种饮料，夏季销量最好。XQ7是一种蛋白质，可以杀死多种细菌。"
+    answer = ask("XQ7的功效有哪些？", text)
+    assert not answer.refused and "杀死多种细菌" in answer.text
+
+
+def test_a_quote_is_a_repeat_only_when_it_adds_no_figure() -> None:
+    said = "1-7月份全省固定资产投资同比下降1.3%，但分行业看工业投资继续保持增长。"
+    assert not repeats("1-7月份全省工业投资同比增长8.9%。", said)  # a new figure is news
+    assert repeats("1-7月份全省固定资产投资同比下降1.3%。", said)
+    assert repeats("其中，制造业增长15.9%。" + said, said)  # the quote it extends by a neighbour
