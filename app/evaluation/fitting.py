@@ -3,7 +3,7 @@
 Each answerable question of each set gives its candidate sentences (from the passages retrieved for
 it, or the passages a reader set hands over), their features, and a label: whether the sentence
 holds at least half of the question's key facts (CMRC and RGB: a gold answer). A ranking model
-(softmax over a question's candidates), each set weighing the same, is fitted with leave-one-set-out cross-validation
+(softmax over a question's candidates), each set weighing the same, starting from and penalised for leaving the prior weights, is fitted with leave-one-set-out cross-validation
 (trained on the other sets, scored on the held-out one), then on all sets; the weights and the
 cross-validated figures are written to a model file, which `biaogan eval` can then judge end to end
 before it replaces app/data/answer_model.json.
@@ -26,7 +26,7 @@ from app.answer.scorer import FEATURES, SentenceModel
 
 log = logging.getLogger(__name__)
 
-# Features the fit leaves at the prior's weight (times the common scale). The labels reward any
+# Features the fit leaves at the prior's weight relative to support's. The labels reward any
 # candidate that holds the answer, so a pair of sentences or a longer one is "right" more often
 # than the one sentence that answers: fitted freely, these weights turned quotes into pairs (CMRC
 # median 65 -> 109 characters). How long a quote should be is the product's choice, not the data's.
@@ -81,20 +81,25 @@ def _set_shares(groups: list[Group]) -> dict[str, float]:
 
 def fit(groups: list[Group], prior: SentenceModel, l2: float = L2) -> SentenceModel:
     """Weights that rank each question's answer-holding sentences first: a softmax over its
-    candidates, every set weighing the same, penalised for leaving the direction of the prior
-    weights (any multiple of them is free): w = scale * prior + delta, with l2 on delta."""
+    candidates, every set weighing the same, penalised for leaving the prior weights: w = prior +
+    delta, with l2 on delta; the FROZEN features keep the prior's ratio to the support weight."""
     from scipy.optimize import minimize
 
     share = _set_shares(groups)
     n = len(groups)
-    d = groups[0].rows.shape[1]
     base = prior.weights
     free = np.array([name not in FROZEN for name in FEATURES], dtype=np.float64)
+    # The frozen weights keep their ratio to the support weight, whatever scale the fit gives it.
+    anchor = FEATURES.index("support")
+    tie = np.where(free > 0, 0.0, base / base[anchor]) if base[anchor] else np.zeros(len(base))
+
+    def weights(delta: np.ndarray) -> np.ndarray:
+        return (base + delta) * free + tie * (base[anchor] + delta[anchor])
 
     def ranking_loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        scale, delta = theta[0], theta[1:] * free
-        w = scale * base + delta
-        value, grad_w = l2 * float(delta @ delta) / n, np.zeros(d)
+        delta = theta * free
+        w = weights(delta)
+        value, grad_w = l2 * float(delta @ delta) / n, np.zeros(len(base))
         for g in groups:
             z = g.rows @ w
             z = z - z.max()
@@ -103,12 +108,11 @@ def fit(groups: list[Group], prior: SentenceModel, l2: float = L2) -> SentenceMo
             p_all, p_pos = e / e.sum(), e * pos / (e * pos).sum()
             value -= share[g.dataset] * float(np.log((e * pos).sum() / e.sum())) / n
             grad_w -= share[g.dataset] * (g.rows.T @ (p_pos - p_all)) / n
-        return value, np.concatenate([[float(grad_w @ base)], (grad_w + 2 * l2 * delta / n) * free])
+        grad = grad_w * free
+        grad[anchor] += float(grad_w @ tie)
+        return value, (grad + 2 * l2 * delta / n) * free
 
-    # The scale stays positive: a negative one would turn the frozen weights around.
-    bounds = [(1e-3, None)] + [(None, None)] * d
-    theta = minimize(ranking_loss, np.concatenate([[1.0], np.zeros(d)]), jac=True, method="L-BFGS-B", bounds=bounds).x
-    w = theta[0] * base + theta[1:] * free
+    w = weights(minimize(ranking_loss, np.zeros(len(base)), jac=True, method="L-BFGS-B").x * free)
     # The ranking fixes the weights up to scale. Scale them so that a question's best candidate
     # scores 1 at the median, as a sentence covering the whole question does: the rules that
     # compare a further quote with the best one (SIBLING_RATIO) read scores on that scale.

@@ -120,3 +120,23 @@ def test_an_elliptical_question_also_carries_what_the_last_answer_quoted() -> No
     assert "成套" not in resolve("那商务局呢？", [turn], ENTITIES, idf)
     assert "成套" not in resolve("那未来产业重点布局哪些？", [turn], ENTITIES, idf)
     assert "成套" not in resolve("还签了哪些？", [turn], ENTITIES, idf)  # asks for something else
+
+
+def test_an_ordinal_points_at_that_item_of_the_last_answer() -> None:
+    turn = Turn("东湖区有哪几种更新模式？", quotes=("其中一种模式是整体更新。涉及11万方旧区。", "另一种模式是成套改造。涉及15万方住房。"))
+    rare = {"整体": 3.0, "更新": 3.0, "旧区": 4.0, "成套": 3.0, "改造": 3.0, "住房": 4.0}
+
+    def idf(word: str) -> float:
+        return rare.get(word, 0.5)
+
+    second = resolve("第二种模式涉及多大面积？", [turn], ENTITIES, idf)
+    assert "成套" in second and "整体" not in second
+    assert "整体" in resolve("前者涉及多大面积？", [turn], ENTITIES, idf)
+    assert resolve("第三种模式呢？", [turn], ENTITIES, idf).startswith("第三种")  # no third quote: nothing to point at
+
+
+def test_an_elliptical_follow_up_carries_what_the_quote_opens_with_not_its_rarest_detail() -> None:
+    turn = Turn("第二种模式涉及多大面积？", quotes=("另一种模式是成套改造。涉及15万方，将通过拆除重建、原址改建等方式提升品质。",))
+    rare = {"成套": 2.0, "改造": 2.0, "拆除": 5.0, "原址": 5.0}
+    resolved = resolve("目前签约了多少？", [turn], ENTITIES, lambda w: rare.get(w, 0.5))
+    assert resolved == "（成套 改造）目前签约了多少？"

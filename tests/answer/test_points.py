@@ -80,3 +80,11 @@ def test_a_summary_leaves_out_a_sentence_whose_start_the_ocr_lost_while_clean_po
     quotes = " ".join(c.quote for c in ask("概括赵刚谈了哪几方面的打算。", [make_hit(text, **ZHAO)]).citations)
     assert "上,务必" not in quotes
     assert all(point in quotes for point in ("科技创新方面", "对外开放方面", "文旅融合"))
+
+
+def test_a_list_whose_items_do_not_name_the_topic_is_found_by_the_sentence_introducing_it() -> None:
+    text = ("区长表示，为推进老旧小区改造，东湖区正探索更可持续的更新模式。其中一种模式是整体更新。涉及11万方。"
+            "另一种模式是成套改造。涉及15万方。会上还发布了其他消息。")
+    answer = ask("东湖区推进老旧小区改造有哪几种模式？", [make_hit(text)])
+    quotes = "".join(c.quote for c in answer.citations)
+    assert 0 <= quotes.index("其中一种模式是整体更新") < quotes.index("另一种模式是成套改造")

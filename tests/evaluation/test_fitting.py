@@ -54,3 +54,16 @@ def test_a_label_counts_the_facts_held_whitespace_ignored() -> None:
     facts = [["博览会", "博览"], ["第二次"]]
     assert held("这是第 二次参加博览会", facts) == 1.0
     assert held("这是第一次参加博览会", facts) == 0.5
+
+
+def test_the_fit_leaves_quote_length_to_the_prior() -> None:
+    # The pair holds the answer every time (a pair holds more), but how long a quote is stays the
+    # prior's choice: its weight keeps the prior's sign and share.
+    prior = SentenceModel.from_json({"features": ["support", "pair"], "weights": [1.0, -0.05], "bias": 0.0})
+    groups = [
+        Group(name, f"{name}{i}", np.array([_row(support=0.6), _row(support=0.6, pair=1.0), _row(support=0.2)]), np.array([0.0, 1.0, 0.0]))
+        for name in ("a", "b") for i in range(5)
+    ]
+    model = fit(groups, prior, l2=0.01)
+    support, pair = model.weights[FEATURES.index("support")], model.weights[FEATURES.index("pair")]
+    assert pair < 0 and abs(pair / support - (-0.05)) < 0.02
