@@ -15,7 +15,8 @@ import numpy as np
 
 from app.answer.compose import compose
 from app.answer.corpus import StoreCorpus
-from app.answer.followup import Entities, Turn, TurnMemory, already_said, recent, resolve, swaps_subject, unresolved_pronoun
+from app.answer.entities import Entities
+from app.answer.followup import Turn, TurnMemory, already_said, recent, resolve, swaps_subject, unresolved_pronoun
 from app.answer.generate import from_llm
 from app.answer.kinds import asks_outlet
 from app.answer.llm import LLMUnavailable, llm_from_settings

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.answer.followup import Entities  # the same recogniser resolves follow-up questions
+from app.answer.entities import Entities  # the same recogniser resolves follow-up questions
 from app.answer.kinds import (
     ASKS_CREDITS,
     ASKS_TITLE,

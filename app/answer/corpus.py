@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from app.answer.candidates import forms
-from app.answer.followup import Entities
+from app.answer.entities import Entities
 from app.answer.question import posts
 from app.dates import DATE_TERM, date_forms
 from app.index.bm25 import is_common

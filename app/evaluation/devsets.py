@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,55 @@ def news_dev_questions(root: Path) -> list[Question]:
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise InputError(f"{path}:{number} is not a valid news-dev row ({exc})", NEWS_DEV_HINT) from exc
     return questions
+
+
+@dataclass(frozen=True)
+class ArticleKey:
+    """What news-dev's README says of one article: its named speakers, and whether it is an interview."""
+
+    speakers: frozenset[str]
+    interview: bool
+
+
+_UNNAMED = re.compile(r"[（(][^)）]*[)）]")
+
+
+def article_keys(root: Path) -> dict[str, ArticleKey]:
+    """The "Articles" table of news-dev's README, by file name without .txt; {} when it has none."""
+    path = root / "news-dev" / "README.md"
+    keys: dict[str, ArticleKey] = {}
+    if not path.is_file():
+        return keys
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 6 or not re.match(r"\d{2}_", cells[0]):
+            continue
+        names = frozenset(n.strip() for n in _UNNAMED.sub("", cells[5]).split(",") if re.fullmatch(r"[\u4e00-\u9fff·]{2,8}", n.strip()))
+        keys[cells[0]] = ArticleKey(names, cells[4].startswith("interview") or "答记者问" in cells[4] or "reporter interviews" in cells[4])
+    return keys
+
+
+def structure(chunks: list[Any], keys: dict[str, ArticleKey]) -> dict[str, Any]:
+    """How the indexed articles' structure matches the README: named speakers found as speakers of
+    sections or sentences (recall, and precision of the names found), and interviews read as interview
+    sections."""
+    found: dict[str, set[str]] = {}
+    interviews: dict[str, set[str]] = {}
+    for chunk in chunks:
+        article = Path(chunk.source).stem
+        found.setdefault(article, set()).update(chunk.names)
+        if chunk.section_kind == "interview":
+            interviews.setdefault(article, set()).add(chunk.speaker)
+    named = sum(len(k.speakers) for k in keys.values())
+    hit = sum(len(k.speakers & found.get(a, set())) for a, k in keys.items())
+    attributed = sum(len(found.get(a, set())) for a in keys)
+    interview_articles = [a for a, k in keys.items() if k.interview]
+    read = [a for a in interview_articles if a in interviews and (not keys[a].speakers or interviews[a] & keys[a].speakers or interviews[a] == {""})]
+    return {
+        "named_speakers": named, "speakers_found": hit, "speaker_recall": hit / named if named else 0.0,
+        "names_attributed": attributed, "speaker_precision": hit / attributed if attributed else 0.0,
+        "interviews": len(interview_articles), "interviews_read": len(read),
+    }
 
 
 @dataclass(frozen=True)

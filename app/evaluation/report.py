@@ -39,6 +39,12 @@ def seed_tables(result: dict[str, Any]) -> list[str]:
     kinds = sorted(result["answers"]["by_kind"])
     kind_rows = [[k, result["answers"]["by_kind"][k], baseline["answers"]["by_kind"].get(k) if baseline else None] for k in kinds]
     lines += ["", "### Accuracy by kind (unanswerable: share refused)", ""] + _table(["kind", "biaogan", "baseline"], kind_rows)
+    if (found := result.get("structure")) is not None:
+        lines += ["", "### Structure (against the articles table of the set's README)", ""] + _table(
+            ["named speakers", "found", "speaker recall", "names attributed", "speaker precision", "interviews", "read as interviews"],
+            [[found["named_speakers"], found["speakers_found"], found["speaker_recall"], found["names_attributed"],
+              found["speaker_precision"], found["interviews"], found["interviews_read"]]],
+        )
     return lines
 
 

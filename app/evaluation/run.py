@@ -75,7 +75,7 @@ def run_eval(
 ) -> tuple[str, list[str], Path]:
     """Run the datasets; returns (console summary, unmet thresholds, report path)."""
     from app.config import BENCHMARKS
-    from app.evaluation.devsets import NEWS_DEV_LAYOUTS, cmrc_items, news_dev_folder, run_reading
+    from app.evaluation.devsets import NEWS_DEV_LAYOUTS, article_keys, cmrc_items, news_dev_folder, run_reading, structure
 
     benchmarks = benchmarks or BENCHMARKS
     names = dataset_names(dataset)
@@ -96,6 +96,8 @@ def run_eval(
             else:
                 corpus, target = settings.seeds_dir, pipeline
             result = run_seed_suite(target, qs, modes, k, progress)
+            if name in NEWS_DEV_LAYOUTS and (keys := article_keys(benchmarks)):
+                result["structure"] = structure(target.index.chunks, keys)
             if baseline:
                 from app.ingest.read import read_folder
 

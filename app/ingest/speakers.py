@@ -36,7 +36,7 @@ SPEECH_ALT = "|".join(sorted(SPEECH, key=len, reverse=True))
 _MILITARY_RANK = "大校|上校|中校|少校|少将|中将|上将"
 # What may follow a name: a speech verb, punctuation, or a word that cannot start a name.
 _AFTER_NAME = re.compile(
-    rf"(?:{SPEECH_ALT}|{_MILITARY_RANK}|[，,。：:；;、“”\"（(）)\s—]|在|也|还|就|对|向|为|从|以|等|和|与|及|接受|出席|主持|参加|作|进行|带领|率|"
+    rf"(?:{SPEECH_ALT}|{_MILITARY_RANK}|[\u4e00-\u9fff]{{2}}地(?:{SPEECH_ALT})|[，,。：:；;、“”\"（(）)\s—]|在|也|还|就|对|向|为|从|以|等|和|与|及|接受|出席|主持|参加|作|进行|带领|率|"
     r"一行|同志|先生|女士|时|的|是|则|更|又|已|将|均|都|会见|来到|走进|调研|视察|签署|代表|宣读|发布|通报|谈)"
 )
 _CJK_NAME = re.compile(r"[\u4e00-\u9fff]")
@@ -164,13 +164,18 @@ def find_people(text: str) -> dict[str, Person]:
     return people
 
 
+# What may stand between a speaker's name and the verb: a short phrase ("在会上致辞说", "感慨地说"),
+# or a first clause and then one joined to it ("向青年抛出橄榄枝，并表示").
+_SAYS_AFTER = re.compile(rf"[^，。“”]{{0,16}}?(?:{SPEECH_ALT})|[^，。“”]{{0,20}}[，,](?:并|还|同时|也|并且)(?:{SPEECH_ALT})")
+
+
 def _speaker_in(sentence: str, people: dict[str, Person]) -> Person | None:
     """The person a sentence says is speaking: a known name or position before a speech verb."""
     best: tuple[int, Person] | None = None
     for key, person in people.items():
         for match in re.finditer(re.escape(key), sentence):
-            tail = sentence[match.end() : match.end() + 24]
-            verb = re.match(rf"[^，。“”]{{0,16}}?(?:{SPEECH_ALT})", tail)
+            tail = sentence[match.end() : match.end() + 40]
+            verb = _SAYS_AFTER.match(tail)
             if verb or re.match(r"\s*[：:]", tail):
                 if best is None or match.start() < best[0]:
                     best = (match.start(), person)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from app.answer.followup import Entities, Turn, resolve
+from app.answer.entities import Entities
+from app.answer.followup import Turn, resolve
 from tests.conftest import make_hit
 
 CHUNKS = [

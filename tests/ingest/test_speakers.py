@@ -113,3 +113,15 @@ def test_a_speakers_numbered_points_in_later_paragraphs_stay_theirs() -> None:
     point = next(c for c in chunks if "二是在遗产保护方面" in c.text)
     start = point.text.index("二是")
     assert point.voice_at(start, start + 8)[0] == "李群"
+
+
+def test_a_speaker_whose_verb_follows_a_phrase_or_a_joined_clause_is_found() -> None:
+    text = (
+        "推介会上，东湖区住建局副局长陈萍向外地青年抛出橄榄枝，并表示，东湖将出台更多优惠措施。"
+        "退役军人代表、一级军士长赵立新感慨地说：“这里就是我们的第二故乡。”"
+        "会议期间，天气晴好。"
+    )
+    people = find_people(text)
+    assert {"陈萍", "赵立新"} <= set(people)
+    said = [(text[v.start : v.end][:5], v.name) for v in voices(text, people)]
+    assert said == [("推介会上，", "陈萍"), ("退役军人代", "赵立新")]
