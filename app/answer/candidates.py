@@ -265,4 +265,8 @@ def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity 
         return []
     values = (model or default_model()).score(rows)
     scored = [Sentence(hit, a, b, support, float(v)) for (hit, a, b), support, v in zip(spans, supports, values)]
-    return sorted(scored, key=lambda s: -s.score)
+    # Equal scores are told apart by the question's character pairs the quote shares (its own words,
+    # not its context), then by source order.
+    shares = rows[:, FEATURES.index("bigrams")]
+    order = sorted(range(len(scored)), key=lambda i: (-round(scored[i].score, 9), -shares[i]))
+    return [scored[i] for i in order]

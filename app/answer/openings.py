@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import re
 
+from app.ingest.speakers import has_surname
 from app.text import sentence_spans, tagged
 
 # A dateline: the outlet and place, 讯 or …日电, then the credit in brackets or 记者 and a name
@@ -45,7 +46,10 @@ def _subject(opening: str) -> str:
     match = _TOPIC.match(opening)
     if not match:
         return ""
-    words = [(w, flag) for w, flag in tagged(match.group(1)) if w.strip()]
+    topic = match.group(1)
+    if len(topic) <= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", topic) and has_surname(topic):
+        return topic  # a person's name, however jieba tags it (魏某 as a verb)
+    words = [(w, flag) for w, flag in tagged(topic) if w.strip()]
     if not words or words[0][1].startswith(_NOT_SUBJECT_START) or all(flag in ("m", "t", "x") for _, flag in words):
         return ""
     # An appositive in brackets marks a definition's subject whatever its words ("某某（1900年－1980年）").

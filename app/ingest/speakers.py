@@ -99,7 +99,7 @@ def _position_before(text: str, title_start: int, title_end: int) -> str:
     return (prefix + text[title_start:title_end]).lstrip("、·")
 
 
-def _has_surname(name: str) -> bool:
+def has_surname(name: str) -> bool:
     return name[0] in SURNAMES or name.startswith(_DOUBLE_SURNAMES)
 
 
@@ -119,16 +119,16 @@ def _name_after(text: str, at: int) -> str:
     # Surest: the name is followed by a speech verb or a rank ("郑晓东说", "王磊大校"), here or
     # elsewhere in the text (a foreign name such as 巴图尔 has no Chinese surname to go by).
     for name in options:
-        if _SPEECH_AT.match(text, at + len(name)) and (_has_surname(name) or text.count(name) >= 2):
+        if _SPEECH_AT.match(text, at + len(name)) and (has_surname(name) or text.count(name) >= 2):
             return name
     for name in sorted(options, key=len, reverse=True):
         if re.search(re.escape(name) + rf"(?:{SPEECH_ALT})", text):
             return name
     # Then: followed by punctuation or a word that cannot continue a name, with a surname.
     for name in sorted(options, key=lambda n: abs(len(n) - 3)):
-        if _AFTER_NAME.match(text, at + len(name)) and _has_surname(name):
+        if _AFTER_NAME.match(text, at + len(name)) and has_surname(name):
             return name
-    repeated = [(text.count(name), -abs(len(name) - 3), name) for name in options if _has_surname(name)]
+    repeated = [(text.count(name), -abs(len(name) - 3), name) for name in options if has_surname(name)]
     repeated = [r for r in repeated if r[0] >= 2]
     return max(repeated)[2] if repeated else ""
 
@@ -144,7 +144,7 @@ def find_people(text: str) -> dict[str, Person]:
         for length in (3, 2):
             start = match.end(1) - length
             name = text[start : match.end(1)]
-            if len(name) == length and _has_surname(name) and not _NOT_IN_NAME.search(name[1:]):
+            if len(name) == length and has_surname(name) and not _NOT_IN_NAME.search(name[1:]):
                 position = _position_before(text, start, start) + match.group(2)
                 people.setdefault(name, Person(name, position))
                 break
