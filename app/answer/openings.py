@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 
-from app.ingest.speakers import has_surname
+from app.ingest.speakers import SPEECH_ALT, has_surname
 from app.text import sentence_spans, tagged
 
 # A dateline: the outlet and place, 讯 or …日电, then the credit in brackets or 记者 and a name
@@ -47,8 +47,8 @@ def _subject(opening: str) -> str:
     if not match:
         return ""
     topic = match.group(1)
-    if len(topic) <= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", topic) and has_surname(topic):
-        return topic  # a person's name, however jieba tags it (魏某 as a verb)
+    if len(topic) <= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", topic) and has_surname(topic) and not re.search(SPEECH_ALT, topic):
+        return topic  # a person's name, however jieba tags it (魏某 as a verb), not "李某表示"
     words = [(w, flag) for w, flag in tagged(topic) if w.strip()]
     if not words or words[0][1].startswith(_NOT_SUBJECT_START) or all(flag in ("m", "t", "x") for _, flag in words):
         return ""

@@ -23,8 +23,9 @@ def test_a_paragraph_opening_with_its_subject_gives_it_to_the_later_sentences() 
     assert topic_of(PLANT, PLANT.index("花期")) == "青岩草"
     assert topic_of(PLANT, 0) == ""  # the opening sentence names it itself
     assert topic_of("第一段。\n" + PLANT, len("第一段。\n") + PLANT.index("花期")) == "青岩草"  # per paragraph
+    assert topic_of(SCHOLAR, SCHOLAR.index("早年")) == "罗明"  # a name, however it is tagged
     # A clause is not a subject: a speaker's lead-in, a frame, a date, a verb phrase.
-    for opening in ("李华表示，要加快发展。", "在生态环境方面，要加快排查。", "2023年7月31日，会议召开。", "某某不参加比赛，原因未明。"):
+    for opening in ("李华表示，要加快发展。", "李华说，要加快发展。", "在生态环境方面，要加快排查。", "2023年7月31日，会议召开。", "某某不参加比赛，原因未明。"):
         text = opening + "同时还要做好各项准备工作。"
         assert topic_of(text, len(opening)) == "", opening
 
