@@ -33,6 +33,7 @@ Similarity = Callable[[str, list[str]], np.ndarray]
 
 PAIR_MAX_CHARS = 220  # two adjacent sentences may be quoted together up to this length
 ENGLISH_PASSAGES = 5
+MAX_TIED = 12  # more quotes tied for best than this are not told apart by meaning (each costs an encoding)
 MIN_CHARS = 9  # shorter spans are fragments ("定域全时的活力。"), not quotable sentences
 # A department named in a question is the body whose words answer it only when its name ends like a
 # body's: narrower than app.text.ORGANISATION_SUFFIXES on purpose, since 站, 馆 and 队 also end what
@@ -269,4 +270,16 @@ def score(info: QuestionInfo, hits: list[Hit], idf: Idf, similarity: Similarity 
     # not its context), then by source order.
     shares = rows[:, FEATURES.index("bigrams")]
     order = sorted(range(len(scored)), key=lambda i: (-round(scored[i].score, 9), -shares[i]))
-    return [scored[i] for i in order]
+    return by_meaning(info, [scored[i] for i in order], similarity)
+
+
+def by_meaning(info: QuestionInfo, ranked: list[Sentence], similarity: Similarity | None) -> list[Sentence]:
+    """Quotes tied for best on the question's words ("工信局" in five of 王某's sentences) told apart by
+    meaning: "借高校和科研院所的力" is nearest "深化校地合作，加紧同国内知名院校对接"."""
+    if not ranked or similarity is None or info.english:
+        return ranked
+    tied = [s for s in ranked[:MAX_TIED] if round(s.score, 9) == round(ranked[0].score, 9)]
+    if not 2 <= len(tied) < MAX_TIED:
+        return ranked
+    cosines = similarity(info.text, [s.text for s in tied])
+    return [tied[i] for i in np.argsort(-cosines, kind="stable")] + ranked[len(tied) :]

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from app.answer.candidates import Idf, Sentence, Similarity, forms, named_groups, overlaps, score, shared
+from app.answer.candidates import Idf, Sentence, Similarity, by_meaning, forms, named_groups, overlaps, score, shared
 from app.answer.figures import figures
 from app.answer.kinds import fits, titled
 from app.answer.parts import MAX_PARTS, asked_sentences, subjects
@@ -67,7 +67,7 @@ def choose(
         picks = each_speaker(info, ranked)
         if len(picks) >= 2:
             return picks
-    pool = groups[0] if groups else ranked
+    pool = by_meaning(info, groups[0], similarity) if groups else ranked
     return each_part(info, pool, select(info, pool))
 
 
