@@ -33,7 +33,7 @@ FEATURES = (
     "english_place",  # share of the places an English question names that the sentence names
 )
 MODEL_FILE = "answer_model.json"
-PRIOR_FILE = "answer_prior.json"  # the direction fitting starts from (the former hand-set weights)
+PRIOR_FILE = "answer_prior.json"  # the weights fitting starts from (the former hand-set ones)
 
 
 @dataclass(frozen=True)

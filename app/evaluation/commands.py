@@ -95,7 +95,7 @@ def fit_answerer(
     rgb_items: Annotated[int, typer.Option("--rgb-items", min=0, help="RGB questions used (reader protocol, noise 0.4).")] = 150,
     benchmarks: Annotated[Optional[Path], typer.Option("--benchmarks", help="Folder holding news-dev/, cmrc2018/ and rgb-zh/ (default ../shared/benchmarks).")] = None,
     l2: Annotated[str, typer.Option("--l2", help="Penalties to try, comma-separated; cross-validation picks one.")] = "0.03,0.1,0.3,3,30",
-    prior: Annotated[Optional[Path], typer.Option("--prior", help="Model whose weights' direction the fit starts from (default: app/data/answer_prior.json).")] = None,
+    prior: Annotated[Optional[Path], typer.Option("--prior", help="Model whose weights the fit starts from (default: app/data/answer_prior.json).")] = None,
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
     """Fit the answer-sentence model on every development set, with leave-one-set-out cross-validation."""

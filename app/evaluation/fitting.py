@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # than the one sentence that answers: fitted freely, these weights turned quotes into pairs (CMRC
 # median 65 -> 109 characters). How long a quote should be is the product's choice, not the data's.
 FROZEN = ("pair", "length")
-L2 = 1.0  # penalty on leaving the prior's direction, per question of training data (chosen by --l2 and CV)
+L2 = 1.0  # penalty on leaving the prior's weights, per question of training data (chosen by --l2 and CV)
 
 
 @dataclass(frozen=True)
