@@ -46,6 +46,7 @@ def test_question_words_are_not_terms() -> None:
     assert analyse("赵青是哪儿的人？").terms == ("赵青",)
     assert "哪几种" not in analyse("东湖区推进改造有哪几种模式？").terms
     assert analyse("新品何时上映？").terms == ("新品", "上映")
+    assert "哪吒" in analyse("电影哪吒的票房是多少？").terms  # a name that begins like a question word
 
 
 def test_a_word_the_text_never_uses_is_cut_into_the_parts_it_does() -> None:
