@@ -65,9 +65,17 @@ INTERVIEW_LINE = re.compile(r"^[—\-\s]*访")
 _SENTENCE_MARK = re.compile(r"[。！？!?；;，,]")
 
 
+# A sentence that stops at a copula or preposition lost what it was going to say ("…的地理位置为。").
+# (作为, 可为, 就是, 总是… end sentences whole.)
+_CUT_SHORT = re.compile(r"[\u4e00-\u9fff](?<![作可而行无有所])为[。；;]?[”’」]*$|[\u4e00-\u9fff](?<![还总正就都可倒凡])是[。；;]?[”’」]*$|[\u4e00-\u9fff]于[。；;]?[”’」]*$")
+
+
 def garbled(text: str) -> bool:
     """OCR of interleaved columns: a short sentence made of its own repeated fragments
-    ("…雪萍说,独具特色的场景雪萍说,独具特色的场会…"). Such text is quoted only if nothing else fits."""
+    ("…雪萍说,独具特色的场景雪萍说,独具特色的场会…"), or one cut short before what it says
+    ("…的地理位置为。"). Such text is quoted only if nothing else fits."""
+    if _CUT_SHORT.search(text.strip()):
+        return True
     if len(text) > GARBLED_MAX_CHARS:
         return False
     grams = [text[i : i + 4] for i in range(len(text) - 3)]

@@ -232,6 +232,16 @@ def test_garbled_ocr_and_fragments_are_not_quoted_when_a_real_sentence_fits() ->
     assert all("雪萍说" not in c.quote and c.quote != "定域全时的活力。" for c in answer.citations)
 
 
+def test_a_sentence_cut_short_before_what_it_says_is_not_quoted_when_a_whole_one_fits() -> None:
+    from app.answer.kinds import garbled
+
+    assert garbled("青岩镇的地理位置为。") and garbled("工作的重点在于。")
+    assert not any(garbled(t) for t in ("这一产业大有可为。", "要有所作为。", "这是最好的。", "全面普及。"))
+    text = "青岩镇的地理位置为。它位于东湖区的北部，临近青龙湖。"
+    answer = ask("青岩镇的地理位置在哪儿？", [make_hit(text)])
+    assert not answer.refused and "青龙湖" in answer.text
+
+
 def test_a_byline_is_not_attributed_to_the_interviewee() -> None:
     hits = [make_hit("我市将加快建设算力中心。\n测试日报记者 张三 通讯员 李四", **LI)]
     answer = ask("测试日报的记者是谁？", hits)
