@@ -3,7 +3,8 @@
 Each answerable question of each set gives its candidate sentences (from the passages retrieved for
 it, or the passages a reader set hands over), their features, and a label: whether the sentence
 holds at least half of the question's key facts (CMRC and RGB: a gold answer). A ranking model
-(softmax over a question's candidates), each set weighing the same, starting from and penalised for leaving the prior weights, is fitted with leave-one-set-out cross-validation
+(softmax over a question's candidates), each set weighing the same, starting from and penalised
+for leaving the prior weights, is fitted with leave-one-set-out cross-validation
 (trained on the other sets, scored on the held-out one), then on all sets; the weights and the
 cross-validated figures are written to a model file, which `biaogan eval` can then judge end to end
 before it replaces app/data/answer_model.json.
