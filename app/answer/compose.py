@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from app.answer.candidates import Sentence, Similarity, context, forms, named_groups, with_antecedent
+from app.answer.candidates import MIN_CHARS, Sentence, Similarity, context, forms, named_groups, with_antecedent
 from app.answer.corpus import Corpus
 from app.answer.kinds import asks_outlet, fits
 from app.answer.openings import topic_of
@@ -278,8 +278,12 @@ def refusal(question: str, info: QuestionInfo, hits: list[Hit], related: int = 3
     if hits:
         lines.append("Possibly related:" if info.english else "可能相关：")
     for n, hit in enumerate(hits[:related], start=1):
-        spans = sentence_spans(hit.chunk.text)
-        a, b = spans[0] if spans else (0, len(hit.chunk.text))
+        spans = sentence_spans(hit.chunk.text) or [(0, len(hit.chunk.text))]
+        # The passage's first sentence that says something: not a bare date line, byline or fragment.
+        a, b = next((
+            (a, b) for a, b in spans
+            if len(re.sub(r"[\W\d_]", "", hit.chunk.text[a:b])) >= MIN_CHARS and not is_credit_line(hit.chunk.text[a:b])
+        ), spans[0])
         citations.append(Citation(n, hit.chunk, hit.chunk.text[a:b], a, b))
         name, position = hit.chunk.voice_at(a, b)
         who = f"{position}{name}"

@@ -92,6 +92,15 @@ def test_no_passages_is_a_refusal() -> None:
     assert answer.refused and answer.citations == ()
 
 
+def test_a_refusal_lists_what_related_passages_say_not_their_date_lines() -> None:
+    from app.answer.compose import refusal
+    from app.answer.question import analyse
+
+    hit = make_hit("2023-08-18\n东湖区今年新建了三座公园，市民休闲去处更多。")
+    answer = refusal("东湖区的GDP是多少？", analyse("东湖区的GDP是多少？"), [hit])
+    assert answer.refused and answer.citations[0].quote == "东湖区今年新建了三座公园，市民休闲去处更多。"
+
+
 def test_headlines_and_interview_lines_are_not_quoted_as_answers() -> None:
     text = "推进算力建设 交出科技答卷\n——访市科技局党组书记、局长李明\n李明表示,要依托高校共建产业研究院,推动校地合作。"
     answer = ask("科技局打算怎么借高校的力？", [make_hit(text, **LI)])
