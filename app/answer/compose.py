@@ -18,7 +18,7 @@ from app.answer.kinds import asks_outlet, fits
 from app.answer.openings import topic_of
 from app.answer.parts import per_subject, sub_questions
 from app.answer.points import items_marked
-from app.answer.question import QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
+from app.answer.question import COUNTED, QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
 from app.answer.quotes import MIN_SIMILARITY_EN, choose
 from app.answer.scorer import SentenceModel
 from app.answer.topic import on_topic
@@ -160,15 +160,12 @@ def compose(
     )
 
 
-_COUNTED = re.compile(r"^第|[一二两三四五六七八九十百千万亿][次个项届年位家条种]")
-
-
 def recut(term: str, has: Callable[[str], bool]) -> tuple[str, ...]:
     """A question word the articles never use, cut into the longest start and end they do use: jieba
     runs a name into the next character ("杨昊现效力于" as 杨昊现) and joins compounds the text
     writes apart (占地面积 against "占地约两平方公里"). () when it is used, or no part is."""
     # Figures and ordinals are facts as written: 第一次 is not 第一.
-    if len(term) < 3 or not all(is_cjk(c) for c in term) or _COUNTED.search(term) or has(term):
+    if len(term) < 3 or not all(is_cjk(c) for c in term) or COUNTED.search(term) or has(term):
         return ()
     start = next((term[:n] for n in range(len(term) - 1, 1, -1) if has(term[:n])), "")
     end = next((term[-n:] for n in range(len(term) - 1, 1, -1) if has(term[-n:])), "")

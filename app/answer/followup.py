@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.answer.entities import Entities
+from app.answer.question import COUNTED
 from app.schema import Answer
 from app.text import tagged, words
 
@@ -82,7 +83,6 @@ _TOPIC_POINTER = re.compile(r"这方面|这一方面|这件事|这一点|这个�
 TOPIC_WORDS = 4
 ELLIPSIS_WORDS = 2
 _TITLED = re.compile(r"《[^》]*》")
-_ORDINAL = re.compile(r"\d|^第|[一二三四五六七八九十百千万亿两]+[个篇条项次年种类]")
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def _specific(resolved: str, quote: str, entities: Entities, idf: Callable[[str]
     said = words(_TITLED.sub(" ", quote))
     candidates = [
         w for w in dict.fromkeys(said)
-        if len(w) >= 2 and not _ORDINAL.search(w) and w not in resolved and not any(w in m for m in mentioned)
+        if len(w) >= 2 and not COUNTED.search(w) and w not in resolved and not any(w in m for m in mentioned)
     ]
     best = set(sorted(candidates, key=lambda w: said.count(w) * idf(w), reverse=True)[:count])
     return [w for w in candidates if w in best]

@@ -35,10 +35,17 @@ def topic_of(text: str, start: int) -> str:
     """The subject a paragraph opens with, when text[start:] is a later sentence of that paragraph:
     later sentences that do not name it are still about it ("花期1-3月。", "现任…", "她为了…")."""
     opening = text.rfind("\n", 0, start) + 1
-    first = sentence_spans(text, opening, start + 1)
-    if not first or first[0][1] > start:
+    if start < _first_end(text, opening):
         return ""  # text[start:] is the paragraph's first sentence
     return _subject(text[opening : opening + 40])
+
+
+@functools.lru_cache(maxsize=4096)
+def _first_end(text: str, opening: int) -> int:
+    """Where the first sentence of the paragraph starting at `opening` ends."""
+    end = text.find("\n", opening)
+    first = sentence_spans(text, opening, len(text) if end < 0 else end)
+    return first[0][1] if first else opening
 
 
 @functools.lru_cache(maxsize=4096)

@@ -54,6 +54,9 @@ _FIGURE = re.compile(r"\d|^第[一二三四五六七八九十百]+[条款项章�
 _ORGANISATION = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|办|厅|部|公司|集团|大学|银行)$")
 QUESTION_WORD = re.compile(r"几|多少|哪|什么|何")
 # Words that ask: 哪 with a measure or count (哪几种, 哪家, 哪儿; not a name such as 哪吒), 什么…, 多少….
+# A word that counts or orders ("第一次", "两家", "3项"): a fact as written, never cut into parts or
+# carried as a topic.
+COUNTED = re.compile(r"\d|^第|[一二两三四五六七八九十百千万亿]+[个篇条项次年种类届位家]")
 _ASKING = re.compile(r"哪(?:[几些里儿个位名家年月天日种类所座国条项次届批样部省市区县张本首件支只块间辆台期篇版章节场轮段]|[一二两三四五六七八九十\d])|什么|多少")
 _LEVEL_OFFICE = re.compile(r"(?:省|市|区|县)[\u4e00-\u9fff]{2,8}?(?:局|厅|委员会|办公室)")
 

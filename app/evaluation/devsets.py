@@ -111,7 +111,7 @@ def structure(chunks: list[Any], keys: dict[str, ArticleKey]) -> dict[str, Any]:
     hit = sum(len(k.speakers & found.get(a, set())) for a, k in keys.items())
     attributed = sum(len(found.get(a, set())) for a in keys)
     interview_articles = [a for a, k in keys.items() if k.interview]
-    read = [a for a in interview_articles if a in interviews and (not keys[a].speakers or interviews[a] & keys[a].speakers or interviews[a] == {""})]
+    read = [a for a in interview_articles if a in interviews and (not keys[a].speakers or interviews[a] & keys[a].speakers)]
     return {
         "named_speakers": named, "speakers_found": hit, "speaker_recall": hit / named if named else 0.0,
         "names_attributed": attributed, "speaker_precision": hit / attributed if attributed else 0.0,

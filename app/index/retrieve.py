@@ -95,10 +95,10 @@ def lexical(index: Index, tokens: list[str], k: int, allowed: np.ndarray | None 
 
 def evidential(dfs: list[int], n: int) -> bool:
     """Whether a question's terms give lexical evidence worth fusing: some term it shares with the
-    passages is not common (BM25 alone, mode "lexical", still ranks by them). An English question shares only "2023" with a Chinese corpus; a ranking of the half of the
-    passages holding it would push the dense ranking's answer out of the fused top k."""
-    known = [df for df in dfs if df]
-    return any(not is_common(df, n) for df in known)
+    passages is not common (BM25 alone, mode "lexical", still ranks by them). An English question
+    shares only "2023" with a Chinese corpus; a ranking of the half of the passages holding it would
+    push the dense ranking's answer out of the fused top k."""
+    return any(df and not is_common(df, n) for df in dfs)
 
 
 def rrf(rankings: list[Ranking], k: int = 60) -> Ranking:

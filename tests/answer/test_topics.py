@@ -56,7 +56,7 @@ def test_a_word_the_text_never_uses_is_cut_into_the_parts_it_does() -> None:
         return term in text
 
     assert recut("林涛现", has) == ("林涛",)  # a name run into the next word
-    assert recut("中场球员", has) == ("中场", "球员") or recut("中场球员", has) == ("中场",)
+    assert recut("中场球员", has) == ("中场",)  # only the start the text uses
     assert recut("足球运动员", has) == ()  # used as written
     assert recut("第一次", has) == ()  # an ordinal is a fact as written
     assert recut("足球", has) == ()  # two characters are left whole
