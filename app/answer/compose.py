@@ -162,7 +162,7 @@ def compose(
 
 def recut(term: str, has: Callable[[str], bool]) -> tuple[str, ...]:
     """A question word the articles never use, cut into the longest start and end they do use: jieba
-    runs a name into the next character ("杨昊现效力于" as 杨昊现) and joins compounds the text
+    runs a name into the next character ("杨某现效力于" as 杨某现) and joins compounds the text
     writes apart (占地面积 against "占地约两平方公里"). () when it is used, or no part is."""
     # Figures and ordinals are facts as written: 第一次 is not 第一.
     if len(term) < 3 or not all(is_cjk(c) for c in term) or COUNTED.search(term) or has(term):

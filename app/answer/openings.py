@@ -24,7 +24,7 @@ _POINTS_BACK = re.compile(r"^\s*(?:本次|此次|这次|该|此|这一|上述|�
 
 
 # What a paragraph's first sentence is about: the words before its first comma, bracket, colon or
-# copula ("长柄艾纳香（学名：…）为…", "王某，女，1940年生", "《某书》是…").
+# copula ("某草（学名：…）为…", "王某，女，1940年生", "《某书》是…").
 _TOPIC = re.compile(r"^\s*([^\n，,。；;：:（(、！？!?]{2,24}?)\s*([（(]|[，,：:]|是|为|系|位于)")
 # A clause, not a subject: it opens with a preposition, verb, adverb, conjunction or pronoun
 # ("在…方面", "据悉", "与重庆相似") or does not end in a noun ("李某表示", "发布会上").
