@@ -17,6 +17,19 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("number", re.compile(r"多少|几[个家名项条年倍届次天篇位座类大]|几成|百分之|比例|比重多|how (?:many|much)|what percentage|what share|\bwhat\b[^?]{0,60}?\b(?:amount|target|figure|total|sum|budget)s?\b", re.I)),
     ("place", re.compile(r"哪里|哪儿|何地|何处|在哪|哪个(?:城市|地方|区)|哪座|哪些(?:城市|地方|区)|\bwhere\b|which cit", re.I)),
 )
+# A question without a question word names what it asks for by its last noun ("布林肯访华时间",
+# "2022年全国棉花产量", "EMNLP2022的举办地点"), as a search query does. Checked after _TYPES.
+_TAIL = r"\s*(?:是|为)?\s*(?:多少|什么|哪天|哪里)?\s*[?？。]?\s*$"
+_TAIL_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("number", re.compile(r"多久|多长时间|多少时间")),  # a duration is a figure, not a date
+    ("date", re.compile(rf"(?:时间|日期|时候|年份){_TAIL}")),
+    ("number", re.compile(
+        rf"(?:(?<![质力能分考商衡尽大])量|(?<![函变无多少礼])数|额|(?<![轻坦直草])率|收入|营收|票房|产值|总值|规模|GDP|奖金|震级|人次){_TAIL}",
+        re.I,
+    )),
+    ("place", re.compile(rf"(?:地点|地址|举办地|举行地|所在地|发源地){_TAIL}")),
+)
+_DEFINES = re.compile(r"\s*(?:什么(?:是|叫)|何为|何谓)")
 # The unit right after 多少/几 ("多少亿元", "几天", "百分之多少") that a fitting answer must carry.
 _UNIT = re.compile(r"(?:多少|几)(亿元|万元|亿|万|元|平方公里|公里|个|家|名|项|条|年|倍|届|次|天|篇|位|座|人|户|所|座)")
 _SAME_UNIT = {"人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "家": "家|个"}  # ways to count the same things
@@ -118,7 +131,9 @@ _ASKS_WHAT = re.compile(r"怎么|什么|如何|哪些")
 
 
 def analyse(question: str) -> QuestionInfo:
-    kind = next((name for name, pattern in _TYPES if pattern.search(question)), "general")
+    # "什么是标准杆数" asks what the noun means, not for a figure.
+    tails = () if _DEFINES.match(question) else _TAIL_TYPES
+    kind = next((name for name, pattern in (*_TYPES, *tails) if pattern.search(question)), "general")
     unit_match = _UNIT.search(question)
     unit = "%" if _PERCENT.search(question) else (unit_match.group(1) if unit_match else "")
     if not unit and (english_unit := _UNIT_EN.search(question)):
