@@ -187,6 +187,13 @@ def _posseg():  # type: ignore[no-untyped-def]
     return posseg.POSTokenizer(tokenizer)
 
 
+def common_word(word: str) -> bool:
+    """Whether jieba's dictionary lists the word as something other than a person's name: 全国, 强调,
+    龙舟 are words; 汪洋 is listed as a name, and a name it does not list is not a common word."""
+    tag = _posseg().word_tag_tab.get(word, "")
+    return bool(tag) and not tag.startswith("nr")
+
+
 # jieba's part-of-speech HMM costs about 3 ms for each character outside its dictionary, so a question of
 # 2,000 random characters took 16 s. Only this many characters of a text are tagged with the HMM (names
 # the dictionary lacks are found there); the rest is tagged from the dictionary alone, which is linear

@@ -131,8 +131,8 @@ _ASKS_WHAT = re.compile(r"怎么|什么|如何|哪些")
 
 
 def analyse(question: str) -> QuestionInfo:
-    # "什么是标准杆数" asks what the noun means, not for a figure.
-    tails = () if _DEFINES.match(question) else _TAIL_TYPES
+    # "什么是标准杆数" asks what the noun means, not for a figure; "什么时间、什么地点" asks two things.
+    tails = () if _DEFINES.match(question) or len(QUESTION_WORD.findall(question)) > 1 else _TAIL_TYPES
     kind = next((name for name, pattern in (*_TYPES, *tails) if pattern.search(question)), "general")
     unit_match = _UNIT.search(question)
     unit = "%" if _PERCENT.search(question) else (unit_match.group(1) if unit_match else "")
@@ -299,7 +299,11 @@ def specifics(question: str, tags: list[tuple[str, str]] | None = None) -> tuple
     return tuple(dict.fromkeys(found))
 
 
-_PLACE = re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|村|街|城|园|港|路)")
+# A place: a name ending like one, or where something is held ("在东湖机场举行", "于阿布扎比召开").
+_PLACE = re.compile(
+    r"[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|村|街|城|园|港|路|机场|广场)"
+    r"|[在于][\u4e00-\u9fff·]{2,12}(?:举行|举办|召开|开幕|闭幕|开展|进行|发生|落地|落户)"
+)
 _ASKS_CITIES = re.compile(r"城市|哪座|哪个市|\bcit(?:y|ies)\b|\bwhere\b", re.I)
 
 

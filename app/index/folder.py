@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 # quotation the speaker named right after it ("“…”朱刚说。"); 6 names a speaker's unit by every
 # organisation suffix of app.text (会展处 of 商务局会展处处长); 7 gives that speaker a quotation opening
 # after a lead-in or a heading run into the line ("房产中介：…“…。”常国涛说"); 8 finds a speaker whose
-# verb follows a phrase or a joined clause ("…在开幕式上致辞说", "感慨地说", "…，并表示").
-FORMAT_VERSION = 8
+# verb follows a phrase or a joined clause ("…在开幕式上致辞说", "感慨地说", "…，并表示"); 9 takes no
+# word the dictionary knows as something else for a name ("代表全国…党员" names no 全国).
+FORMAT_VERSION = 9
 HNSW_EF_SEARCH = 96
 
 

@@ -21,7 +21,7 @@ from app.schema import Filters
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 6  # raised with app.index.folder.FORMAT_VERSION when what is stored for a passage changes
+FORMAT_VERSION = 7  # raised with app.index.folder.FORMAT_VERSION when what is stored for a passage changes
 MAX_TEXT = 16_384  # passages are ~300 characters; the JSON of one is a few KB
 MAX_BODY = 65_535
 HNSW_M = 32

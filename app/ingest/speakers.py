@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.text import sentence_spans
+from app.text import common_word, sentence_spans
 
 # Titles and roles, longest first so 副局长 wins over 局长. General grammar of Chinese officialdom,
 # business and scholarship, not anyone's name.
@@ -119,8 +119,11 @@ def _name_after(text: str, at: int) -> str:
     # Surest: the name is followed by a speech verb or a rank ("郑晓东说", "王磊大校"), here or
     # elsewhere in the text (a foreign name such as 巴图尔 has no Chinese surname to go by).
     for name in options:
-        if _SPEECH_AT.match(text, at + len(name)) and (has_surname(name) or text.count(name) >= 2):
+        if _SPEECH_AT.match(text, at + len(name)) and (has_surname(name) or (text.count(name) >= 2 and not common_word(name))):
             return name
+    # Anything less sure does not take a word the dictionary knows as something else: "代表全国…党员"
+    # makes 代表 a verb, not a title before a name 全国 (a surname 全 and repeated in 全国代表大会).
+    options = [name for name in options if not common_word(name)]
     for name in sorted(options, key=len, reverse=True):
         if re.search(re.escape(name) + rf"(?:{SPEECH_ALT})", text):
             return name
