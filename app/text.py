@@ -187,6 +187,25 @@ def _posseg():  # type: ignore[no-untyped-def]
     return posseg.POSTokenizer(tokenizer)
 
 
+_DIGITS = "〇一二三四五六七八九"
+
+
+def spelled_number(digits: str) -> tuple[str, ...]:
+    """How Chinese text spells a number written in digits: 23 as 二十三, the year 1992 as 一九九二 (or
+    with 零). Only numbers whose spelling is two characters or more and rarely anything else: 11–99 and
+    four-digit years; 一 to 十 are inside too many words."""
+    if not digits.isdigit():
+        return ()
+    number = int(digits)
+    if 11 <= number <= 99 and len(digits) == 2:
+        tens, ones = divmod(number, 10)
+        return ((_DIGITS[tens] if tens > 1 else "") + "十" + (_DIGITS[ones] if ones else ""),)
+    if len(digits) == 4 and 1000 <= number <= 2099:
+        spelled = "".join(_DIGITS[int(d)] for d in digits)
+        return tuple(dict.fromkeys((spelled, spelled.replace("〇", "零"))))
+    return ()
+
+
 def common_word(word: str) -> bool:
     """Whether jieba's dictionary lists the word as something other than a person's name: 全国, 强调,
     龙舟 are words; 汪洋 is listed as a name, and a name it does not list is not a common word."""

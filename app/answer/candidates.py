@@ -26,7 +26,7 @@ from app.answer.scorer import FEATURES, SentenceModel, default_model, length_fea
 from app.dates import DATE_TERM, date_forms, date_variants
 from app.ingest.metadata import CREDIT_LINE
 from app.schema import Hit
-from app.text import CLOSERS, bigrams, english_places, name_pinyin, sentence_spans, synonyms
+from app.text import CLOSERS, bigrams, english_places, name_pinyin, sentence_spans, spelled_number, synonyms
 
 Idf = Callable[[str], float]
 Similarity = Callable[[str, list[str]], np.ndarray]
@@ -78,9 +78,12 @@ def shared(a: str, b: str) -> float:
 
 
 def forms(term: str) -> tuple[str, ...]:
-    """A term and its other names (发改委 is found as 发展改革委; 2023年5月17日 as 5月17日 or 5月17号)."""
+    """A term and its other names (发改委 is found as 发展改革委; 2023年5月17日 as 5月17日 or 5月17号;
+    23 as 二十三)."""
     if DATE_TERM.fullmatch(term):
         return date_variants(term)
+    if term.isdigit():
+        return (term, *spelled_number(term))  # 23 is also written 二十三
     for group in synonyms():
         if term in group:
             return group

@@ -64,7 +64,8 @@ _PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}(?:省|自治区)$")
 _FIGURE = re.compile(r"\d|^第[一二三四五六七八九十百]+[条款项章节篇版期部]")
 # Organisations a question can be refused on: only suffixes that cannot end an event or a thing
 # (app.text.ORGANISATION_SUFFIXES also has 会 and 馆, which end 发布会 and 博物馆).
-_ORGANISATION = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|办|厅|部|公司|集团|大学|银行)$")
+# 总部, 内部, 东部 and 上部 end in 部 but name a part or a place, not an office.
+_ORGANISATION = re.compile(r"[\u4e00-\u9fff]{1,10}(?:局|委|办|厅|(?<![总内外全东南西北中局上下底头背腹顶])部|公司|集团|大学|银行)$")
 QUESTION_WORD = re.compile(r"几|多少|哪|什么|何")
 # Words that ask: 哪 with a measure or count (哪几种, 哪家, 哪儿; not a name such as 哪吒), 什么…, 多少….
 # A word that counts or orders ("第一次", "两家", "3项"): a fact as written, never cut into parts or
@@ -257,9 +258,12 @@ def measured(tags: list[tuple[str, str]]) -> tuple[str, ...]:
         return words
 
     after = run(range(at + 1, len(tags)), forward=True)  # "多少家企业"
-    if after:
-        return tuple(after)
-    return tuple(reversed(run(range(at - 1, -1, -1))))  # "出口总额是多少"
+    found = after or list(reversed(run(range(at - 1, -1, -1))))  # "出口总额是多少"
+    # "人口数" and "病例数量" measure 人口 and 病例: a text gives "人口约33,700人" without the 数.
+    return tuple(dict.fromkeys(_COUNT_OF.sub("", w) if len(_COUNT_OF.sub("", w)) >= 2 else w for w in found))
+
+
+_COUNT_OF = re.compile(r"(?:总数|数量|数)$")
 
 
 # Offices a question may ask about: the titles that head something (局长, 书记, 主任, 发言人…), not

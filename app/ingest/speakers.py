@@ -113,7 +113,7 @@ def _name_after(text: str, at: int) -> str:
         name = text[at : at + length]
         if len(name) < length or not all(_CJK_NAME.match(c) for c in name) or _TITLE.match(name):
             continue
-        if _NOT_IN_NAME.search(name[1:]) or any(t in name for t in ("记者", "通讯员", "表示", "介绍", "认为")):
+        if _NOT_IN_NAME.search(name[1:]) or name in SPEECH or any(t in name for t in ("记者", "通讯员", "表示", "介绍", "认为")):
             continue
         options.append(name)
     # Surest: the name is followed by a speech verb or a rank ("郑晓东说", "王磊大校"), here or
@@ -121,12 +121,14 @@ def _name_after(text: str, at: int) -> str:
     for name in options:
         if _SPEECH_AT.match(text, at + len(name)) and (has_surname(name) or (text.count(name) >= 2 and not common_word(name))):
             return name
-    # Anything less sure does not take a word the dictionary knows as something else: "代表全国…党员"
-    # makes 代表 a verb, not a title before a name 全国 (a surname 全 and repeated in 全国代表大会).
-    options = [name for name in options if not common_word(name)]
+    # A word the dictionary knows as something else is a name only when it has a surname and is
+    # somewhere followed by a speech verb ("总经理许多…许多认为"). A speech verb is never a name.
     for name in sorted(options, key=len, reverse=True):
-        if re.search(re.escape(name) + rf"(?:{SPEECH_ALT})", text):
+        if re.search(re.escape(name) + rf"(?:{SPEECH_ALT})", text) and (not common_word(name) or has_surname(name)):
             return name
+    # Anything less sure does not take such a word: "代表全国…党员" makes 代表 a verb, not a title
+    # before a name 全国 (a surname 全, and repeated in 全国代表大会).
+    options = [name for name in options if not common_word(name)]
     # Then: followed by punctuation or a word that cannot continue a name, with a surname.
     for name in sorted(options, key=lambda n: abs(len(n) - 3)):
         if _AFTER_NAME.match(text, at + len(name)) and has_surname(name):
