@@ -113,15 +113,21 @@ def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:
     absent = [
         term for term in info.specifics if not any(corpus.has(form) for form in forms(term))
         # A name jieba ran into the next character ("魏舒史称" as 魏舒史) is there as its start (魏舒).
-        and not (term in info.people and _runs_on(term, corpus))
+        and not (term in info.people and _runs_on(term, info.text, corpus))
     ]
     absent += [org + title for org, title in posts(info.text) if not corpus.holds_post(org, title)]
     return list(dict.fromkeys(absent))
 
 
-def _runs_on(name: str, corpus: Corpus) -> bool:
-    """Whether a name the articles never use is one they do, run into the next character."""
-    return len(name) >= 3 and all(is_cjk(c) for c in name) and corpus.has(name[:-1])
+def _runs_on(name: str, question: str, corpus: Corpus) -> bool:
+    """Whether a name the articles never use is one they do run into the next word: they have 魏舒
+    and 史称 for the 魏舒史 of "魏舒史称什么" (not 郑晓明 where they have 郑晓东 and no 明说)."""
+    at = question.find(name)
+    following = question[at + len(name) : at + len(name) + 1] if at >= 0 else ""
+    return (
+        len(name) >= 3 and all(is_cjk(c) for c in name) and is_cjk(following[:1] or "a")
+        and corpus.has(name[:-1]) and corpus.has(name[-1] + following)
+    )
 
 
 def compose(

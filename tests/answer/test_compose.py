@@ -575,3 +575,15 @@ def test_a_fact_about_someone_the_passage_introduced_answers_without_repeating_t
     assert not answer.refused and "东湖区委副书记" in answer.text
     # What someone thinks is answered only by their own words, however the passage introduces them.
     assert ask("罗明怎么评价东湖区的发展？", [make_hit(text)]).refused
+
+
+def test_a_figure_or_name_written_another_way_is_found_not_refused() -> None:
+    plain = {"speaker": "", "position": "", "department": ""}
+    # 23 as the text spells it.
+    hits = [make_hit("严某出生于上海。二十三岁经朋友介绍，进入一家运通公司担任传达小弟。后来升任总经理。", **plain)]
+    answer = ask("严某23岁时做了什么？", hits)
+    assert not answer.refused and "二十三岁" in answer.text
+    # jieba runs the name 魏舒 into the next word of "魏舒史称" (史称); the text has 魏舒 and 史称.
+    assert not ask("魏舒史称什么？", [make_hit("魏舒，春秋时晋国的武将。魏舒，史称魏献子，是魏氏第五代领袖。", **plain)]).refused
+    # Another name that shares a start with one the text has is still refused.
+    assert ask("张天霖说了什么？", [make_hit("张天华表示，今年新增企业300家，增长明显。", **plain)]).refused

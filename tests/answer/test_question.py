@@ -172,3 +172,42 @@ def test_broad_when_questions_take_any_time_and_ratios_answer_a_share() -> None:
     assert not fits_type(analyse("大会哪天开幕？"), "大会在夏季开幕。")  # 哪天 still wants a day
     assert fits_type(analyse("学校男女生比例是多少？"), "男女比例约为1：7。")
     assert fits_type(analyse("他的身高是多少？"), "身高182CM。") and not fits_type(analyse("有多少个基站？"), "建设5G网络。")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("布林肯访华时间", "date"),
+        ("《宇宙奇兵》在台湾播出的时间？", "date"),
+        ("2022年全国棉花产量", "number"),
+        ("2022年高考报名人数", "number"),
+        ("2023一季度中国GDP增长率", "number"),
+        ("特拉斯当了多久首相", "number"),  # a duration is a figure, not a date
+        ("条约有效期是多长时间？", "number"),
+        ("EMNLP2022的举办地点", "place"),
+        ("什么是标准杆数？", "general"),  # asks what the noun means
+        ("航空展安排在什么时间、什么地点？", "general"),  # asks two things
+        ("企业家的呼声摆在什么位置？", "general"),
+    ],
+)
+def test_a_question_without_a_question_word_asks_for_what_its_last_noun_names(question: str, kind: str) -> None:
+    assert analyse(question).kind == kind
+
+
+def test_a_place_fits_by_its_suffix_or_where_something_is_held() -> None:
+    where = analyse("展会在哪里举办？")
+    assert fits_type(where, "本届展会7月26日至30日在东湖机场举行。")
+    assert fits_type(where, "大会于阿布扎比召开。")
+    assert not fits_type(where, "本届展会吸引了大批观众。")
+
+
+def test_a_count_of_something_measures_the_thing() -> None:
+    # A text gives "人口约33,700人" without the 数 of 人口数.
+    assert analyse("2008年，某大区的人口数是多少？").measure == ("人口",)
+    assert analyse("该地区的人口数量是多少？").measure == ("人口",)
+    assert analyse("全年人数是多少？").measure == ("人数",)
+
+
+def test_a_headquarters_is_no_office() -> None:
+    assert "公司总部" not in analyse("某某公司总部在哪里？").specifics
+    assert "财政部" in analyse("财政部安排了多少资金？").specifics

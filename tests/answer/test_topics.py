@@ -73,3 +73,12 @@ def test_a_quote_is_a_repeat_only_when_it_adds_no_figure() -> None:
     assert not repeats("1-7月份全省工业投资同比增长8.9%。", said)  # a new figure is news
     assert repeats("1-7月份全省固定资产投资同比下降1.3%。", said)
     assert repeats("其中，制造业增长15.9%。" + said, said)  # the quote it extends by a neighbour
+
+
+def test_a_number_is_also_found_as_text_spells_it() -> None:
+    from app.answer.candidates import forms
+
+    assert forms("23") == ("23", "二十三") and "二十" in forms("20")
+    assert forms("1992") == ("1992", "一九九二") and "二零零八" in forms("2008")
+    # One to ten are inside too many words (一些, 十分) to stand for a figure.
+    assert forms("5") == ("5",) and forms("10") == ("10",) and forms("123") == ("123",)
