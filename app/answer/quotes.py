@@ -21,7 +21,7 @@ from app.text import segments, sentence_spans, words
 
 # English questions are scored by dense similarity between the question and each sentence.
 MIN_SIMILARITY_EN = 0.70
-MAX_SENTENCES = {"list": 3, "general": 2, "number": 2}
+MAX_SENTENCES = {"list": 3, "general": 2, "number": 2, "date": 2}
 SIBLING_RATIO = 0.85  # a further sentence must score this share of the best one (calibrated: README)
 # ... and cover this share of what the best one covers (an English cosine counted from its floor,
 # see _above_floor). Calibrated on both question sets (README, "Evaluation"): 0.7 and 0.8 give the
@@ -179,8 +179,8 @@ def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
             break
         if _above_floor(info, sentence) < SIBLING_SUPPORT * _above_floor(info, best):
             continue  # close on score through its type and rank, but covers less of the question
-        if info.kind == "number" and not (fits_type(info, sentence.text) and on_topic(info, sentence)):
-            continue  # a figure question's further quotes give figures about it too
+        if info.kind in ("number", "date") and not (fits_type(info, sentence.text) and on_topic(info, sentence)):
+            continue  # a figure or date question's further quotes give figures or dates about it too
         if titled(info, best) and not titled(info, sentence):
             continue  # and a title question's give titles
         if all(not overlaps(sentence, c) and shared(sentence.text, c.text) < DUPLICATE_SHARE for c in chosen):
