@@ -85,6 +85,7 @@ class QuestionInfo:
     specifics: tuple[str, ...] = ()  # names, places, organisations, figures the question is about
     people: tuple[str, ...] = ()  # the people it names (jieba's nr, 2-4 characters)
     common: frozenset[str] = frozenset()  # terms in a large share of passages (set by the answerer)
+    unseen: frozenset[str] = frozenset()  # terms no passage uses (set by the answerer)
     places: tuple[str, ...] = ()  # places the question pins down (某省, 东湖区)
     measure: tuple[str, ...] = ()  # what a figure question measures (出口 总额), its words
     periods: tuple[str, ...] = ()  # the periods a figure question pins down (8月份, 上半年, 1-7月)
@@ -324,14 +325,19 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
             return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*[千百万亿]*\s*(?:余|多)?\s*(?:个)?(?:多)?\s*(?:{units})", sentence))
         return bool(NUMBER.search(sentence))
     if info.kind == "date":
+        # Only a time the question does not state answers it: "2022年G20峰会的时间" is not answered by
+        # a sentence whose only date is 2022年.
+        def new(pattern: re.Pattern[str]) -> bool:
+            return any(m.group(0).replace(" ", "") not in info.text for m in pattern.finditer(sentence))
+
         # "哪天" wants a day, "哪年" a year: "今年4月" answers neither.
         if _ASKS_DAY.search(info.text):
-            return bool(_DAY.search(sentence))
+            return new(_DAY)
         if _ASKS_YEAR.search(info.text):
-            return bool(_YEAR.search(sentence))
+            return new(_YEAR)
         # "什么时候", "何时" take any time: a date, a month, a season, an age, a period (盛花期为夏季,
         # 生殖季在2至4月, 自十八岁开始, 唐末).
-        return bool(DATE.search(sentence) or _TIME.search(sentence))
+        return new(DATE) or new(_TIME)
     if info.kind in ("place", "list") and _ASKS_CITIES.search(info.text):
         # "Which cities" is answered by a sentence naming cities, with or without 市.
         asked = {city for city in cities() if city in info.text}  # "郑州对标哪些城市" is not answered by 郑州

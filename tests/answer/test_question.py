@@ -211,3 +211,10 @@ def test_a_count_of_something_measures_the_thing() -> None:
 def test_a_headquarters_is_no_office() -> None:
     assert "公司总部" not in analyse("某某公司总部在哪里？").specifics
     assert "财政部" in analyse("财政部安排了多少资金？").specifics
+
+
+def test_a_date_question_is_answered_only_by_a_time_it_does_not_state() -> None:
+    when = analyse("2022年G20峰会的时间？")
+    assert not fits_type(when, "印度本来将担任2022年G20峰会主席国。")
+    assert fits_type(when, "峰会于2022年11月15日至16日在巴厘岛举行。")
+    assert fits_type(analyse("峰会是哪一年举办的？"), "峰会2022年首次举办。")
