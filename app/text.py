@@ -141,11 +141,19 @@ def _jieba():  # type: ignore[no-untyped-def]
     return tokenizer
 
 
+# The dictionary's own tags of words add_words has since tagged as names (龙舟 is nz, though a
+# consul general is called 龙舟), for common_word.
+_DICTIONARY_TAGS: dict[str, str] = {}
+
+
 def add_words(names: list[str]) -> None:
     """Teach the tokenizer names found in the corpus (speakers), so "严波谈" splits as 严波 + 谈."""
     tokenizer = _jieba()
+    tags = _posseg().word_tag_tab
     for name in names:
         if name and len(name) >= 2:
+            if name in tags:
+                _DICTIONARY_TAGS.setdefault(name, tags[name])
             tokenizer.add_word(name, freq=None, tag="nr")
 
 
@@ -209,7 +217,7 @@ def spelled_number(digits: str) -> tuple[str, ...]:
 def common_word(word: str) -> bool:
     """Whether jieba's dictionary lists the word as something other than a person's name: 全国, 强调,
     龙舟 are words; 汪洋 is listed as a name, and a name it does not list is not a common word."""
-    tag = _posseg().word_tag_tab.get(word, "")
+    tag = _DICTIONARY_TAGS.get(word) or _posseg().word_tag_tab.get(word, "")
     return bool(tag) and not tag.startswith("nr")
 
 

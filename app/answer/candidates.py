@@ -26,7 +26,7 @@ from app.answer.scorer import FEATURES, SentenceModel, default_model, length_fea
 from app.dates import DATE_TERM, date_forms, date_variants
 from app.ingest.metadata import CREDIT_LINE
 from app.schema import Hit
-from app.text import CLOSERS, bigrams, english_places, name_pinyin, sentence_spans, spelled_number, synonyms
+from app.text import CLOSERS, bigrams, common_word, english_places, name_pinyin, sentence_spans, spelled_number, synonyms
 
 Idf = Callable[[str], float]
 Similarity = Callable[[str, list[str]], np.ndarray]
@@ -144,7 +144,9 @@ def named_groups(question: str, hits: list[Hit]) -> list[tuple[str, set[str]]]:
     people may share passages (a report quoting both in one paragraph)."""
     entities = Entities.from_chunks([h.chunk for h in hits])
     found = entities.find(question)
-    people = found["person"]
+    # A name that is also a word ("总领事龙舟", and 龙舟 races) is what the question is about, not whose
+    # words answer it, when passages use it as that word.
+    people = [p for p in found["person"] if not (common_word(p) and any(p in h.chunk.text and p not in h.chunk.names for h in hits))]
     # "中原科技城" names 中原科技城党工委 but is first a place: when other speakers' passages mention
     # it too, it is what the question is about, not whose words answer it.
     departments = list(dict.fromkeys(

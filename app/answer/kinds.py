@@ -48,8 +48,9 @@ def _is_title(hit: Hit, start: int, end: int) -> bool:
     return "《" in hit.chunk.text[start:end] or is_heading(hit, start, end)
 
 
-# "谁说…", "是谁提出的": who said it, answered by whose words the sentence is.
-_ASKS_SPEAKER = re.compile(rf"谁(?:{SPEECH_ALT}|在|曾|最早|首先|先)|(?:{SPEECH_ALT})[^，,。？?]{{0,12}}?的?(?:是|为)?谁|\bwho (?:said|says|stated|noted|told|argued|believes)\b", re.I)
+# "谁说…", "是谁提出的", "介绍…的是哪位官员": who said it, answered by whose words the sentence is.
+_WHO = "(?:谁|哪位|哪一位|何人)"
+_ASKS_SPEAKER = re.compile(rf"{_WHO}(?:{SPEECH_ALT}|在|曾|最早|首先|先)|(?:{SPEECH_ALT})[^，,。？?]{{0,12}}?的?(?:是|为)?{_WHO}|\bwho (?:said|says|stated|noted|told|argued|believes)\b", re.I)
 _NAME_CHARS = re.compile(r"^[\u4e00-\u9fff·]{2,8}$")
 
 

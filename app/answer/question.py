@@ -23,7 +23,7 @@ _TAIL = r"\s*(?:是|为)?\s*(?:多少|什么|哪天|哪里)?\s*[?？。]?\s*$"
 _TAIL_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("number", re.compile(r"多久|多长时间|多少时间")),  # a duration is a figure, not a date
     ("date", re.compile(rf"(?:时间|日期|时候|年份){_TAIL}")),
-    ("number", re.compile(
+    ("number", _TAIL_FIGURE := re.compile(
         rf"(?:(?<![质力能分考商衡尽大])量|(?<![函变无多少礼])数|额|(?<![轻坦直草])率|收入|营收|票房|产值|总值|规模|GDP|奖金|震级|人次){_TAIL}",
         re.I,
     )),
@@ -142,6 +142,8 @@ def analyse(question: str) -> QuestionInfo:
         unit = _EN_UNITS.get(english_unit.group(1).lower()[:6], "人")  # the rest count people
     if not unit and (_MONEY.search(question) or _MONEY_EN.search(question)):
         unit = "元"
+    if not unit and (counted := _COUNT_TAIL.search(question)):
+        unit = counted.group(1)  # "死亡人数" counts 人, "旅游人次" 人次
     if kind == "number" and _EACH.search(question) and _HEAD_COUNT.search(question) and _ASKS_WHAT.search(question) and "多少" not in question:
         kind, unit = "list", ""
     english = cjk_ratio(question) < 0.3
@@ -236,7 +238,12 @@ def measured(tags: list[tuple[str, str]]) -> tuple[str, ...]:
     "有多少家企业" -> 企业)."""
     at = next((i for i, (w, _) in enumerate(tags) if re.search(r"多少|几", w)), -1)
     if at < 0:
-        return ()
+        # No question word: what ends the question is measured ("2022年全国棉花产量" -> 棉花 产量).
+        at = len(tags)
+        while at and (tags[at - 1][1] in ("x", "y", "uj", "ul") or tags[at - 1][0] in ("是", "为", "有")):
+            at -= 1
+        if not at or not _TAIL_FIGURE.search("".join(w for w, _ in tags)):
+            return ()
 
     def run(indices: range, forward: bool = False) -> list[str]:
         words: list[str] = []
@@ -261,10 +268,13 @@ def measured(tags: list[tuple[str, str]]) -> tuple[str, ...]:
     after = run(range(at + 1, len(tags)), forward=True)  # "多少家企业"
     found = after or list(reversed(run(range(at - 1, -1, -1))))  # "出口总额是多少"
     # "人口数" and "病例数量" measure 人口 and 病例: a text gives "人口约33,700人" without the 数.
-    return tuple(dict.fromkeys(_COUNT_OF.sub("", w) if len(_COUNT_OF.sub("", w)) >= 2 else w for w in found))
+    # 人数 and 人次 say what is counted, which the asked unit (人) checks.
+    heads = (_COUNT_OF.sub("", w) if len(_COUNT_OF.sub("", w)) >= 2 else w for w in found)
+    return tuple(dict.fromkeys(w for w in heads if w not in ("人数", "人次")))
 
 
 _COUNT_OF = re.compile(r"(?:总数|数量|数)$")
+_COUNT_TAIL = re.compile(rf"(人次|人)数?{_TAIL}")
 
 
 # Offices a question may ask about: the titles that head something (局长, 书记, 主任, 发言人…), not
@@ -315,6 +325,8 @@ _ASKS_CITIES = re.compile(r"城市|哪座|哪个市|\bcit(?:y|ies)\b|\bwhere\b",
 def fits_type(info: QuestionInfo, sentence: str) -> bool:
     """Whether a sentence holds the kind of thing the question asks for (a figure, a date, …)."""
     if info.kind == "number":
+        # A date is no amount: "2022年全国棉花播种面积…如下" gives no figure of 产量.
+        sentence = DATE.sub(" ", sentence)
         if info.unit == "%":  # a share, or a ratio (男女生比例 "约为1：7")
             return bool(re.search(r"\d\s*[%％]|百分之|\d\s*[:：比]\s*\d", sentence))
         if info.unit == "元":  # money: 50亿元, 1.5万元, 300元

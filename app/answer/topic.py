@@ -43,7 +43,7 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     # The figure and the topic must share one sentence: a pair of adjacent sentences that has the
     # topic in one and a figure in the other does not say the figure is about the topic. That
     # sentence must also name what the question measures (see measured_share).
-    measure = [w for w in info.measure if w not in info.people and not any(f in sentence.where for f in forms(w))]
+    measure = [w for w in info.measure if w not in info.people and w not in info.unseen and not any(f in sentence.where for f in forms(w))]
     parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
     return any(
         fits_type(info, part) and mentions(part, topic) and measured_share(part, measure) >= MEASURE_SHARE

@@ -599,6 +599,18 @@ def test_who_did_something_is_answered_by_a_sentence_naming_someone_but_who_said
     assert fits(analyse("辽王被谁所杀？"), hit, 0, len(killed))
     # Who said something is answered by whose words a sentence is, not by a name it mentions.
     assert not fits(analyse("是谁说辽王战败了？"), hit, 0, len(killed))
+    assert not fits(analyse("介绍辽王战败经过的是哪位官员？"), hit, 0, len(killed))
     # A sentence naming only the person the question names does not say who else.
     named = "张某是国家图书馆首位副馆长。"
     assert not fits(analyse("张某的上司是谁？"), make_hit(named, **plain), 0, len(named))
+
+
+def test_a_speakers_name_that_is_also_a_word_is_the_topic_where_passages_use_the_word() -> None:
+    from app.answer.candidates import named_groups
+
+    consul = make_hit("中国驻墨尔本总领事龙舟表示，欢迎各界人士参加。", speaker="龙舟", position="总领事")
+    race = make_hit("第二届国际龙舟公开赛共有32支队伍参赛。", rank=2)
+    assert named_groups("国际龙舟公开赛有多少支队伍参赛？", [consul, race]) == []
+    # A name that is no word still picks its speaker's passages.
+    envoy = make_hit("中国驻悉尼总领事周晓梅表示，欢迎各界人士参加。", rank=3, speaker="周晓梅", position="总领事")
+    assert named_groups("周晓梅说了什么？", [envoy, race]) == [("周晓梅", {envoy.chunk.id})]

@@ -205,7 +205,14 @@ def test_a_count_of_something_measures_the_thing() -> None:
     # A text gives "人口约33,700人" without the 数 of 人口数.
     assert analyse("2008年，某大区的人口数是多少？").measure == ("人口",)
     assert analyse("该地区的人口数量是多少？").measure == ("人口",)
-    assert analyse("全年人数是多少？").measure == ("人数",)
+    # 人数 asks for a count of people, which the unit checks.
+    assert (analyse("全年人数是多少？").unit, analyse("全年人数是多少？").measure) == ("人", ())
+    assert analyse("2022年全国棉花产量").measure == ("棉花", "产量")  # no question word: what ends it
+
+
+def test_a_date_is_no_amount() -> None:
+    assert not fits_type(analyse("全国棉花产量是多少？"), "2022年全国棉花播种面积和总产量分别如下。")
+    assert fits_type(analyse("全国棉花产量是多少？"), "2022年全国棉花总产量597.7万吨。")
 
 
 def test_a_headquarters_is_no_office() -> None:
