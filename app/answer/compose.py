@@ -191,10 +191,7 @@ def _analysed(question: str, corpus: Corpus, analogous: bool) -> QuestionInfo:
     info = analyse(question)
     terms = [part for term in info.terms for part in (recut(term, corpus.has) or (term,))]
     info = replace(info, terms=tuple(dict.fromkeys(terms)))
-    info = replace(
-        info, common=frozenset(t for t in info.terms if corpus.common(t)),
-        unseen=frozenset(t for t in info.terms if not any(corpus.has(form) for form in forms(t))),
-    )
+    info = replace(info, common=frozenset(t for t in info.terms if corpus.common(t)))
     if analogous:
         # "那商务局呢？" after 发改委's investment target asks for 商务局's counterpart figure, which
         # may measure something else: what the earlier question measured is not pinned down.

@@ -85,7 +85,6 @@ class QuestionInfo:
     specifics: tuple[str, ...] = ()  # names, places, organisations, figures the question is about
     people: tuple[str, ...] = ()  # the people it names (jieba's nr, 2-4 characters)
     common: frozenset[str] = frozenset()  # terms in a large share of passages (set by the answerer)
-    unseen: frozenset[str] = frozenset()  # terms no passage uses (set by the answerer)
     places: tuple[str, ...] = ()  # places the question pins down (某省, 东湖区)
     measure: tuple[str, ...] = ()  # what a figure question measures (出口 总额), its words
     periods: tuple[str, ...] = ()  # the periods a figure question pins down (8月份, 上半年, 1-7月)

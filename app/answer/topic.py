@@ -36,14 +36,13 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
     if not topic:
         return True
     # Words found in a large share of the passages (郑州, in this coverage) say little about what a
-    # figure is of; they count only when the question has nothing rarer that some passage uses (恒指
-    # where every passage writes 恒生指数 is no rarer word to look for).
-    topic = [t for t in topic if t not in info.common and t not in info.unseen] or topic
+    # figure is of; they count only when the question has nothing rarer.
+    topic = [t for t in topic if t not in info.common] or topic
     text = sentence.text
     # The figure and the topic must share one sentence: a pair of adjacent sentences that has the
     # topic in one and a figure in the other does not say the figure is about the topic. That
     # sentence must also name what the question measures (see measured_share).
-    measure = [w for w in info.measure if w not in info.people and w not in info.unseen and not any(f in sentence.where for f in forms(w))]
+    measure = [w for w in info.measure if w not in info.people and not any(f in sentence.where for f in forms(w))]
     parts = [text[a:b] for a, b in sentence_spans(text)] or [text]
     return any(
         fits_type(info, part) and mentions(part, topic) and measured_share(part, measure) >= MEASURE_SHARE

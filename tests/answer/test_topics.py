@@ -3,7 +3,7 @@ that are not asked about, and question words the articles spell another way."""
 
 from __future__ import annotations
 
-from app.answer.compose import _analysed, compose, recut
+from app.answer.compose import compose, recut
 from app.answer.corpus import LocalCorpus
 from app.answer.openings import topic_of
 from app.answer.question import analyse
@@ -83,20 +83,3 @@ def test_a_number_is_also_found_as_text_spells_it() -> None:
     # One to ten are inside too many words (一些, 十分) to stand for a figure.
     assert forms("5") == ("5",) and forms("10") == ("10",) and forms("123") == ("123",)
 
-
-def test_a_figure_is_on_topic_by_a_common_word_when_the_rarer_ones_are_in_no_passage() -> None:
-    from app.answer.candidates import Sentence
-    from app.answer.topic import on_topic
-
-    texts = [
-        "恒生指数1月3日收盘报20145.29点，涨1.84%。", "港股收盘，恒生指数涨1.84%。",
-        "美股收盘，道指涨0.5%。", "A股收盘普遍上涨。",
-    ]
-    corpus = LocalCorpus(texts)
-    hit = make_hit(texts[0])
-    info = _analysed("2023年1月3日恒指收盘点数", corpus, False)
-    assert info.unseen >= {"恒指"} and "收盘" in info.common
-    assert on_topic(info, Sentence(hit, 0, len(texts[0]), 1.0, 1.0))
-    # A rarer word some passage does use still has to be there.
-    other = _analysed("2023年1月3日恒生指数收盘点数", corpus, False)
-    assert not on_topic(other, Sentence(make_hit(texts[2]), 0, len(texts[2]), 1.0, 1.0))
