@@ -112,7 +112,7 @@ def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:
     posts nobody quoted holds ("市委书记" when only the 市委副秘书长 was interviewed)."""
     absent = [
         term for term in info.specifics if not any(corpus.has(form) for form in forms(term))
-        # A name jieba ran into the next character ("魏舒史称" as 魏舒史) is there as its start (魏舒).
+        # A name jieba ran into the next word ("魏舒史称" as 魏舒史) is there as its start (魏舒).
         and not (term in info.people and _runs_on(term, info.text, corpus))
     ]
     absent += [org + title for org, title in posts(info.text) if not corpus.holds_post(org, title)]
@@ -124,10 +124,9 @@ def _runs_on(name: str, question: str, corpus: Corpus) -> bool:
     and 史称 for the 魏舒史 of "魏舒史称什么" (not 郑晓明 where they have 郑晓东 and no 明说)."""
     at = question.find(name)
     following = question[at + len(name) : at + len(name) + 1] if at >= 0 else ""
-    return (
-        len(name) >= 3 and all(is_cjk(c) for c in name) and is_cjk(following[:1] or "a")
-        and corpus.has(name[:-1]) and corpus.has(name[-1] + following)
-    )
+    if len(name) < 3 or not following or not all(is_cjk(c) for c in name + following):
+        return False
+    return corpus.has(name[:-1]) and corpus.has(name[-1] + following)
 
 
 def compose(
@@ -191,7 +190,10 @@ def _analysed(question: str, corpus: Corpus, analogous: bool) -> QuestionInfo:
     info = analyse(question)
     terms = [part for term in info.terms for part in (recut(term, corpus.has) or (term,))]
     info = replace(info, terms=tuple(dict.fromkeys(terms)))
-    info = replace(info, common=frozenset(t for t in info.terms if corpus.common(t)))
+    info = replace(
+        info, common=frozenset(t for t in info.terms if corpus.common(t)),
+        unseen=frozenset(t for t in info.terms if not any(corpus.has(form) for form in forms(t))),
+    )
     if analogous:
         # "那商务局呢？" after 发改委's investment target asks for 商务局's counterpart figure, which
         # may measure something else: what the earlier question measured is not pinned down.

@@ -85,6 +85,7 @@ class QuestionInfo:
     specifics: tuple[str, ...] = ()  # names, places, organisations, figures the question is about
     people: tuple[str, ...] = ()  # the people it names (jieba's nr, 2-4 characters)
     common: frozenset[str] = frozenset()  # terms in a large share of passages (set by the answerer)
+    unseen: frozenset[str] = frozenset()  # terms no passage uses (set by the answerer)
     places: tuple[str, ...] = ()  # places the question pins down (某省, 东湖区)
     measure: tuple[str, ...] = ()  # what a figure question measures (出口 总额), its words
     periods: tuple[str, ...] = ()  # the periods a figure question pins down (8月份, 上半年, 1-7月)
@@ -266,13 +267,14 @@ def measured(tags: list[tuple[str, str]]) -> tuple[str, ...]:
 
     after = run(range(at + 1, len(tags)), forward=True)  # "多少家企业"
     found = after or list(reversed(run(range(at - 1, -1, -1))))  # "出口总额是多少"
-    # "人口数" and "病例数量" measure 人口 and 病例: a text gives "人口约33,700人" without the 数.
+    # "人口数", "病例数量", "发送量" and "增长率" measure 人口, 病例, 发送 and 增长: a text gives
+    # "人口约33,700人", "发送旅客3473.6万人次", "增长2.6%".
     # 人数 and 人次 say what is counted, which the asked unit (人) checks.
     heads = (_COUNT_OF.sub("", w) if len(_COUNT_OF.sub("", w)) >= 2 else w for w in found)
     return tuple(dict.fromkeys(w for w in heads if w not in ("人数", "人次")))
 
 
-_COUNT_OF = re.compile(r"(?:总数|数量|数)$")
+_COUNT_OF = re.compile(r"(?:总数|数量|数|量|率)$")
 _COUNT_TAIL = re.compile(rf"(人次|人)数?{_TAIL}")
 
 
