@@ -589,22 +589,6 @@ def test_a_figure_or_name_written_another_way_is_found_not_refused() -> None:
     assert ask("张天霖说了什么？", [make_hit("张天华表示，今年新增企业300家，增长明显。", **plain)]).refused
 
 
-def test_who_did_something_is_answered_by_a_sentence_naming_someone_but_who_said_it_by_a_speaker() -> None:
-    from app.answer.kinds import fits
-    from app.answer.question import analyse
-
-    plain = {"speaker": "", "position": "", "department": ""}
-    killed = "金国派兵来攻，辽王战败，东渡鸭绿江，被耶律金山所杀。"
-    hit = make_hit(killed, **plain)
-    assert fits(analyse("辽王被谁所杀？"), hit, 0, len(killed))
-    # Who said something is answered by whose words a sentence is, not by a name it mentions.
-    assert not fits(analyse("是谁说辽王战败了？"), hit, 0, len(killed))
-    assert not fits(analyse("介绍辽王战败经过的是哪位官员？"), hit, 0, len(killed))
-    # A sentence naming only the person the question names does not say who else.
-    named = "张某是国家图书馆首位副馆长。"
-    assert not fits(analyse("张某的上司是谁？"), make_hit(named, **plain), 0, len(named))
-
-
 def test_a_speakers_name_that_is_also_a_word_is_the_topic_where_passages_use_the_word() -> None:
     from app.answer.candidates import named_groups
 

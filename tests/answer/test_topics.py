@@ -3,7 +3,7 @@ that are not asked about, and question words the articles spell another way."""
 
 from __future__ import annotations
 
-from app.answer.compose import compose, recut
+from app.answer.compose import _analysed, compose, recut
 from app.answer.corpus import LocalCorpus
 from app.answer.openings import topic_of
 from app.answer.question import analyse
@@ -83,3 +83,20 @@ def test_a_number_is_also_found_as_text_spells_it() -> None:
     # One to ten are inside too many words (一些, 十分) to stand for a figure.
     assert forms("5") == ("5",) and forms("10") == ("10",) and forms("123") == ("123",)
 
+
+
+def test_a_figure_is_on_topic_by_common_words_when_the_question_has_no_rarer_word_any_passage_uses() -> None:
+    from app.answer.candidates import Sentence
+    from app.answer.topic import on_topic
+
+    # jieba cuts 总营收是 into 总营 / 收是; no passage has 收是, and 财年 and 总营 are in every passage.
+    answer = "财报显示，2021财年B站总营收193.8亿元，同比增长62%。"
+    texts = [answer, "2021财年B站总营收增长较快。", "B站2021财年总营收主要来自游戏。", "B站财年总营收结构变化。"]
+    info = _analysed("B站2021财年总营收是多少？", LocalCorpus(texts), False)
+    assert "收是" in info.unseen and {"财年", "总营"} <= info.common
+    assert on_topic(info, Sentence(make_hit(answer), 0, len(answer), 1.0, 1.0))
+
+
+def test_what_a_figure_question_measures_is_required_even_when_no_passage_gives_it() -> None:
+    text = "今年新增直接融资担保业务规模达662.83亿元，同比增长59.50%。"
+    assert ask("担保机构去年的代偿率是多少？", text).refused
