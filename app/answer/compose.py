@@ -12,13 +12,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from app.answer.answer_type import fits_type
 from app.answer.candidates import MIN_CHARS, Sentence, Similarity, context, forms, named_groups, with_antecedent
 from app.answer.corpus import Corpus
 from app.answer.kinds import asks_outlet, fits
 from app.answer.openings import topic_of
 from app.answer.parts import per_subject, sub_questions
 from app.answer.points import items_marked
-from app.answer.question import COUNTED, QuestionInfo, analyse, asked_count, fits_type, items_listed, place_forms, posts
+from app.answer.question import COUNTED, QuestionInfo, analyse, asked_count, items_listed, place_forms, posts
 from app.answer.quotes import MIN_SIMILARITY_EN, choose
 from app.answer.scorer import SentenceModel
 from app.answer.topic import on_topic

@@ -32,7 +32,6 @@ _TAIL_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _DEFINES = re.compile(r"\s*(?:什么(?:是|叫)|何为|何谓)")
 # The unit right after 多少/几 ("多少亿元", "几天", "百分之多少") that a fitting answer must carry.
 _UNIT = re.compile(r"(?:多少|几)(亿元|万元|亿|万|元|平方公里|公里|个|家|名|项|条|年|倍|届|次|天|篇|位|座|人|户|所|座)")
-_SAME_UNIT = {"人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "家": "家|个"}  # ways to count the same things
 # The same for an English question: what "how many X" counts, in the measure word the Chinese text uses.
 _UNIT_EN = re.compile(r"\bhow many\s+(?:[a-z-]+\s+){0,3}?(compan(?:y|ies)|firms?|enterprises?|businesses|people|persons|visitors|tourists|residents"
                       r"|talents|workers|students|experts|participants|households|families|days|years|times)\b", re.I)
@@ -43,13 +42,6 @@ _PERCENT = re.compile(r"百分之多少|百分比|(?:比例|比重|占比|增长
 # A figure, with a Latin unit or none (182CM, 5km); digits inside names such as 5G, MU5735 or iPhone 14
 # are not figures.
 NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?:\.\d+)?(?:(?![A-Za-z\d])|(?=(?:cm|mm|km|kg|ml|CM|MM|KM|KG|ML|GB|MB|TB|MW|GW|kW|kWh)(?![A-Za-z])))\s*(?:%|％)?|[一二三四五六七八九十百千万亿两]+(?=[个家名项条年倍届次天篇位座类大亿万])")
-_DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
-# A year: 2023年, 二〇二三年, or a reign or era year (光绪十一年, 民国元年); not a span of years (过去十年).
-_YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}|[〇零一二三四五六七八九]{4}年"
-                   r"|(?<![过历经长持整用花走近这])(?!过去|历经|经过|长达|持续|整整|用了|花了|走过)[\u4e00-\u9fff](?![了过近约达有的第为满余])[\u4e00-\u9fff](?:元|[一二三四五六七八九十]{1,3})年")
-_TIME = re.compile(r"\d{1,2}\s*月|[春夏秋冬][季天]|[\d一二三四五六七八九十]+岁|时期|年代|世纪|[初末]年|朝末|早上|晚上|上午|下午|平日|周末|之后|以后|之前|以前")
-_ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)
-_ASKS_YEAR = re.compile(r"哪年|哪一年|which year|what year", re.I)
 DATE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|今年\d{1,2}月|\d{4}-\d{2}-\d{2}")
 
 
@@ -313,50 +305,3 @@ def specifics(question: str, tags: list[tuple[str, str]] | None = None) -> tuple
     # 市 / 测试 / 局 and finds no organisation in it.
     found += [m.group(0) for m in _LEVEL_OFFICE.finditer(question) if not any(m.group(0) in f or f in m.group(0) for f in found)]
     return tuple(dict.fromkeys(found))
-
-
-# A place: a name ending like one, or where something is held ("在东湖机场举行", "于阿布扎比召开").
-_PLACE = re.compile(
-    r"[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|村|街|城|园|港|路|机场|广场)"
-    r"|[在于][\u4e00-\u9fff·]{2,12}(?:举行|举办|召开|开幕|闭幕|开展|进行|发生|落地|落户)"
-)
-_ASKS_CITIES = re.compile(r"城市|哪座|哪个市|\bcit(?:y|ies)\b|\bwhere\b", re.I)
-
-
-def fits_type(info: QuestionInfo, sentence: str) -> bool:
-    """Whether a sentence holds the kind of thing the question asks for (a figure, a date, …)."""
-    if info.kind == "number":
-        # A date is no amount: "2022年全国棉花播种面积…如下" gives no figure of 产量.
-        sentence = DATE.sub(" ", sentence)
-        if info.unit == "%":  # a share, or a ratio (男女生比例 "约为1：7")
-            return bool(re.search(r"\d\s*[%％]|百分之|\d\s*[:：比]\s*\d", sentence))
-        if info.unit == "元":  # money: 50亿元, 1.5万元, 300元
-            return bool(re.search(r"\d\s*(?:余|多)?\s*[千百万亿]*\s*(?:余|多)?\s*元", sentence))
-        if info.unit and info.unit != "个":  # 个 is the general classifier: 八大城市, 三座城市 answer 几个
-            # "10个年头" answers 几年, "3.71万人" and "1.4万名" 多少人, "1万余家" and "300多家" 多少家
-            units = _SAME_UNIT.get(info.unit, re.escape(info.unit))
-            return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*[千百万亿]*\s*(?:余|多)?\s*(?:个)?(?:多)?\s*(?:{units})", sentence))
-        return bool(NUMBER.search(sentence))
-    if info.kind == "date":
-        # Only a time the question does not state answers it: "2022年G20峰会的时间" is not answered by
-        # a sentence whose only date is 2022年.
-        def new(pattern: re.Pattern[str]) -> bool:
-            return any(m.group(0).replace(" ", "") not in info.text for m in pattern.finditer(sentence))
-
-        # "哪天" wants a day, "哪年" a year: "今年4月" answers neither.
-        if _ASKS_DAY.search(info.text):
-            return new(_DAY)
-        if _ASKS_YEAR.search(info.text):
-            return new(_YEAR)
-        # "什么时候", "何时" take any time: a date, a month, a season, an age, a period (盛花期为夏季,
-        # 生殖季在2至4月, 自十八岁开始, 唐末).
-        return new(DATE) or new(_TIME)
-    if info.kind in ("place", "list") and _ASKS_CITIES.search(info.text):
-        # "Which cities" is answered by a sentence naming cities, with or without 市.
-        asked = {city for city in cities() if city in info.text}  # "郑州对标哪些城市" is not answered by 郑州
-        return any(city in sentence for city in cities() - asked) or bool(info.kind == "place" and _PLACE.search(sentence))
-    if info.kind == "list":
-        return "、" in sentence or sentence.count(",") + sentence.count("，") >= 2
-    if info.kind == "place":
-        return bool(_PLACE.search(sentence))
-    return True

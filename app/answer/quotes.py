@@ -8,12 +8,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from app.answer.answer_type import fits_type
 from app.answer.candidates import Idf, Sentence, Similarity, by_meaning, forms, named_groups, overlaps, score, shared
 from app.answer.figures import figures
 from app.answer.kinds import fits, titled
 from app.answer.parts import MAX_PARTS, asked_sentences, subjects
 from app.answer.points import asks_summary, enumerated, summary
-from app.answer.question import QUESTION_WORD, QuestionInfo, fits_type
+from app.answer.question import QUESTION_WORD, QuestionInfo
 from app.answer.scorer import SentenceModel
 from app.answer.topic import FRAME_WORDS, MARKS, mentions, on_topic, topic_terms
 from app.schema import Hit

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from app.answer.answer_type import fits_type
 from app.answer.candidates import Sentence, context, forms
-from app.answer.question import QUESTION_WORD, QuestionInfo, fits_type, period_forms
+from app.answer.question import QUESTION_WORD, QuestionInfo, period_forms
 from app.dates import DATE_TERM
 from app.ingest.metadata import ROLES
 from app.text import sentence_spans, subwords

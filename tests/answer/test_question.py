@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer.question import analyse, fits_type
+from app.answer.answer_type import fits_type
+from app.answer.question import analyse
 
 
 @pytest.mark.parametrize(
