@@ -141,8 +141,8 @@ def _jieba():  # type: ignore[no-untyped-def]
     return tokenizer
 
 
-# The dictionary's own tags of words add_words has since tagged as names (龙舟 is nz, though a
-# consul general is called 龙舟), for common_word.
+# The dictionary's own tags of words add_words has since tagged as names (江南 is a place, ns,
+# though a consul general may be called 江南), for common_word.
 _DICTIONARY_TAGS: dict[str, str] = {}
 
 
@@ -216,7 +216,7 @@ def spelled_number(digits: str) -> tuple[str, ...]:
 
 def common_word(word: str) -> bool:
     """Whether jieba's dictionary lists the word as something other than a person's name: 全国, 强调,
-    龙舟 are words; 汪洋 is listed as a name, and a name it does not list is not a common word."""
+    江南 are words; 汪洋 is listed as a name, and a name it does not list is not a common word."""
     tag = _DICTIONARY_TAGS.get(word) or _posseg().word_tag_tab.get(word, "")
     return bool(tag) and not tag.startswith("nr")
 

@@ -29,7 +29,7 @@ _ASKS_CITIES = re.compile(r"城市|哪座|哪个市|\bcit(?:y|ies)\b|\bwhere\b",
 def fits_type(info: QuestionInfo, sentence: str) -> bool:
     """Whether a sentence holds the kind of thing the question asks for (a figure, a date, …)."""
     if info.kind == "number":
-        # A date is no amount: "2022年全国棉花播种面积…如下" gives no figure of 产量.
+        # A date is no amount: "2023年全国茶叶种植面积…如下" gives no figure of 产量.
         sentence = DATE.sub(" ", sentence)
         if info.unit == "%":  # a share, or a ratio (男女生比例 "约为1：7")
             return bool(re.search(r"\d\s*[%％]|百分之|\d\s*[:：比]\s*\d", sentence))
@@ -41,8 +41,8 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
             return bool(re.search(rf"(?:\d|[一二三四五六七八九十两])\s*(?:余|多)?\s*[千百万亿]*\s*(?:余|多)?\s*(?:个)?(?:多)?\s*(?:{units})", sentence))
         return bool(NUMBER.search(sentence))
     if info.kind == "date":
-        # Only a time the question does not state answers it: "2022年G20峰会的时间" is not answered by
-        # a sentence whose only date is 2022年.
+        # Only a time the question does not state answers it: "2024年某峰会的时间" is not answered by
+        # a sentence whose only date is 2024年.
         def new(pattern: re.Pattern[str]) -> bool:
             return any(m.group(0).replace(" ", "") not in info.text for m in pattern.finditer(sentence))
 

@@ -144,7 +144,7 @@ def named_groups(question: str, hits: list[Hit]) -> list[tuple[str, set[str]]]:
     people may share passages (a report quoting both in one paragraph)."""
     entities = Entities.from_chunks([h.chunk for h in hits])
     found = entities.find(question)
-    # A name that is also a word ("总领事龙舟", and 龙舟 races) is what the question is about, not whose
+    # A name that is also a word ("总领事江南", and 江南水乡) is what the question is about, not whose
     # words answer it, when passages use it as that word.
     people = [p for p in found["person"] if not (common_word(p) and any(p in h.chunk.text and p not in h.chunk.names for h in hits))]
     # "中原科技城" names 中原科技城党工委 but is first a place: when other speakers' passages mention

@@ -113,7 +113,7 @@ def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:
     posts nobody quoted holds ("市委书记" when only the 市委副秘书长 was interviewed)."""
     absent = [
         term for term in info.specifics if not any(corpus.has(form) for form in forms(term))
-        # A name jieba ran into the next word ("魏舒史称" as 魏舒史) is there as its start (魏舒).
+        # A name jieba ran into the next word ("韩朗史称" as 韩朗史) is there as its start (韩朗).
         and not (term in info.people and _runs_on(term, info.text, corpus))
     ]
     absent += [org + title for org, title in posts(info.text) if not corpus.holds_post(org, title)]
@@ -121,8 +121,8 @@ def missing(info: QuestionInfo, corpus: Corpus) -> list[str]:
 
 
 def _runs_on(name: str, question: str, corpus: Corpus) -> bool:
-    """Whether a name the articles never use is one they do run into the next word: they have 魏舒
-    and 史称 for the 魏舒史 of "魏舒史称什么" (not 郑晓明 where they have 郑晓东 and no 明说)."""
+    """Whether a name the articles never use is one they do run into the next word: they have 韩朗
+    and 史称 for the 韩朗史 of "韩朗史称什么" (not 郑晓明 where they have 郑晓东 and no 明说)."""
     at = question.find(name)
     following = question[at + len(name) : at + len(name) + 1] if at >= 0 else ""
     if len(name) < 3 or not following or not all(is_cjk(c) for c in name + following):

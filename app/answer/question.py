@@ -17,8 +17,8 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("number", re.compile(r"多少|几[个家名项条年倍届次天篇位座类大]|几成|百分之|比例|比重多|how (?:many|much)|what percentage|what share|\bwhat\b[^?]{0,60}?\b(?:amount|target|figure|total|sum|budget)s?\b", re.I)),
     ("place", re.compile(r"哪里|哪儿|何地|何处|在哪|哪个(?:城市|地方|区)|哪座|哪些(?:城市|地方|区)|\bwhere\b|which cit", re.I)),
 )
-# A question without a question word names what it asks for by its last noun ("布林肯访华时间",
-# "2022年全国棉花产量", "EMNLP2022的举办地点"), as a search query does. Checked after _TYPES.
+# A question without a question word names what it asks for by its last noun ("某外长访华时间",
+# "2023年全国茶叶产量", "某学术年会的举办地点"), as a search query does. Checked after _TYPES.
 _TAIL = r"\s*(?:是|为)?\s*(?:多少|什么|哪天|哪里)?\s*[?？。]?\s*$"
 _TAIL_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("number", re.compile(r"多久|多长时间|多少时间")),  # a duration is a figure, not a date
@@ -125,7 +125,7 @@ _ASKS_WHAT = re.compile(r"怎么|什么|如何|哪些")
 
 
 def analyse(question: str) -> QuestionInfo:
-    # "什么是标准杆数" asks what the noun means, not for a figure; "什么时间、什么地点" asks two things.
+    # "什么是基尼系数" asks what the noun means, not for a figure; "什么时间、什么地点" asks two things.
     tails = () if _DEFINES.match(question) or len(QUESTION_WORD.findall(question)) > 1 else _TAIL_TYPES
     kind = next((name for name, pattern in (*_TYPES, *tails) if pattern.search(question)), "general")
     unit_match = _UNIT.search(question)
@@ -230,7 +230,7 @@ def measured(tags: list[tuple[str, str]]) -> tuple[str, ...]:
     "有多少家企业" -> 企业)."""
     at = next((i for i, (w, _) in enumerate(tags) if re.search(r"多少|几", w)), -1)
     if at < 0:
-        # No question word: what ends the question is measured ("2022年全国棉花产量" -> 棉花 产量).
+        # No question word: what ends the question is measured ("2023年全国茶叶产量" -> 茶叶 产量).
         at = len(tags)
         while at and (tags[at - 1][1] in ("x", "y", "uj", "ul") or tags[at - 1][0] in ("是", "为", "有")):
             at -= 1

@@ -38,7 +38,7 @@ def on_topic(info: QuestionInfo, sentence: Sentence) -> bool:
         return True
     # Words found in a large share of the passages (郑州, in this coverage) say little about what a
     # figure is of; they count only when the question has nothing rarer that some passage uses (收是,
-    # of jieba's "总营/收是" for 总营收, is in none). What is measured stays required (see below).
+    # of jieba's "总营/收是" for "总营收是多少", is in none). What is measured stays required (see below).
     topic = [t for t in topic if t not in info.common and t not in info.unseen] or topic
     text = sentence.text
     # The figure and the topic must share one sentence: a pair of adjacent sentences that has the

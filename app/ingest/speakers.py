@@ -122,7 +122,7 @@ def _name_after(text: str, at: int) -> str:
         if _SPEECH_AT.match(text, at + len(name)) and (has_surname(name) or (text.count(name) >= 2 and not common_word(name))):
             return name
     # A word the dictionary knows as something else is a name only when it has a surname and is
-    # somewhere followed by a speech verb ("总经理许多…许多认为"). A speech verb is never a name.
+    # somewhere followed by a speech verb ("总经理文静…文静认为"). A speech verb is never a name.
     for name in sorted(options, key=len, reverse=True):
         if re.search(re.escape(name) + rf"(?:{SPEECH_ALT})", text) and (not common_word(name) or has_surname(name)):
             return name

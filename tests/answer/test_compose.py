@@ -583,8 +583,8 @@ def test_a_figure_or_name_written_another_way_is_found_not_refused() -> None:
     hits = [make_hit("严某出生于上海。二十三岁经朋友介绍，进入一家运通公司担任传达小弟。后来升任总经理。", **plain)]
     answer = ask("严某23岁时做了什么？", hits)
     assert not answer.refused and "二十三岁" in answer.text
-    # jieba runs the name 魏舒 into the next word of "魏舒史称" (史称); the text has 魏舒 and 史称.
-    assert not ask("魏舒史称什么？", [make_hit("魏舒，春秋时晋国的武将。魏舒，史称魏献子，是魏氏第五代领袖。", **plain)]).refused
+    # jieba runs the name 韩朗 into the next word of "韩朗史称" (史称); the text has 韩朗 and 史称.
+    assert not ask("韩朗史称什么？", [make_hit("韩朗，春秋时的武将。韩朗，史称韩献子，是韩氏第五代领袖。", **plain)]).refused
     # Another name that shares a start with one the text has is still refused.
     assert ask("张天霖说了什么？", [make_hit("张天华表示，今年新增企业300家，增长明显。", **plain)]).refused
 
@@ -592,9 +592,9 @@ def test_a_figure_or_name_written_another_way_is_found_not_refused() -> None:
 def test_a_speakers_name_that_is_also_a_word_is_the_topic_where_passages_use_the_word() -> None:
     from app.answer.candidates import named_groups
 
-    consul = make_hit("中国驻墨尔本总领事龙舟表示，欢迎各界人士参加。", speaker="龙舟", position="总领事")
-    race = make_hit("第二届国际龙舟公开赛共有32支队伍参赛。", rank=2)
-    assert named_groups("国际龙舟公开赛有多少支队伍参赛？", [consul, race]) == []
+    consul = make_hit("中国驻某地总领事江南表示，欢迎各界人士参加。", speaker="江南", position="总领事")
+    race = make_hit("第二届江南水乡文化节共有32支队伍参赛。", rank=2)
+    assert named_groups("江南水乡文化节有多少支队伍参赛？", [consul, race]) == []
     # A name that is no word still picks its speaker's passages.
-    envoy = make_hit("中国驻悉尼总领事周晓梅表示，欢迎各界人士参加。", rank=3, speaker="周晓梅", position="总领事")
+    envoy = make_hit("中国驻另一地总领事周晓梅表示，欢迎各界人士参加。", rank=3, speaker="周晓梅", position="总领事")
     assert named_groups("周晓梅说了什么？", [envoy, race]) == [("周晓梅", {envoy.chunk.id})]

@@ -178,17 +178,17 @@ def test_broad_when_questions_take_any_time_and_ratios_answer_a_share() -> None:
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
-        ("布林肯访华时间", "date"),
-        ("《宇宙奇兵》在台湾播出的时间？", "date"),
-        ("2022年全国棉花产量", "number"),
+        ("某外长访华时间", "date"),
+        ("这部剧在台湾播出的时间？", "date"),
+        ("2023年全国茶叶产量", "number"),
         ("2022年高考报名人数", "number"),
         ("2023一季度中国GDP增长率", "number"),
-        ("特拉斯当了多久首相", "number"),  # a duration is a figure, not a date
+        ("他当了多久市长", "number"),  # a duration is a figure, not a date
         ("条约有效期是多长时间？", "number"),
-        ("EMNLP2022的举办地点", "place"),
-        ("什么是标准杆数？", "general"),  # asks what the noun means
+        ("某学术年会的举办地点", "place"),
+        ("什么是基尼系数？", "general"),  # asks what the noun means
         ("航空展安排在什么时间、什么地点？", "general"),  # asks two things
-        ("企业家的呼声摆在什么位置？", "general"),
+        ("把群众的需求摆在什么位置？", "general"),
     ],
 )
 def test_a_question_without_a_question_word_asks_for_what_its_last_noun_names(question: str, kind: str) -> None:
@@ -208,12 +208,12 @@ def test_a_count_of_something_measures_the_thing() -> None:
     assert analyse("该地区的人口数量是多少？").measure == ("人口",)
     # 人数 asks for a count of people, which the unit checks.
     assert (analyse("全年人数是多少？").unit, analyse("全年人数是多少？").measure) == ("人", ())
-    assert analyse("2022年全国棉花产量").measure == ("棉花", "产量")  # no question word: what ends it
+    assert analyse("2023年全国茶叶产量").measure == ("茶叶", "产量")  # no question word: what ends it
 
 
 def test_a_date_is_no_amount() -> None:
-    assert not fits_type(analyse("全国棉花产量是多少？"), "2022年全国棉花播种面积和总产量分别如下。")
-    assert fits_type(analyse("全国棉花产量是多少？"), "2022年全国棉花总产量597.7万吨。")
+    assert not fits_type(analyse("全国茶叶产量是多少？"), "2023年全国茶叶种植面积和总产量分别如下。")
+    assert fits_type(analyse("全国茶叶产量是多少？"), "2023年全国茶叶总产量355万吨。")
 
 
 def test_a_headquarters_is_no_office() -> None:
@@ -222,7 +222,7 @@ def test_a_headquarters_is_no_office() -> None:
 
 
 def test_a_date_question_is_answered_only_by_a_time_it_does_not_state() -> None:
-    when = analyse("2022年G20峰会的时间？")
-    assert not fits_type(when, "印度本来将担任2022年G20峰会主席国。")
-    assert fits_type(when, "峰会于2022年11月15日至16日在巴厘岛举行。")
+    when = analyse("2024年某峰会的时间？")
+    assert not fits_type(when, "甲国本来将担任2024年峰会主席国。")
+    assert fits_type(when, "峰会于2024年11月15日至16日在海滨城市举行。")
     assert fits_type(analyse("峰会是哪一年举办的？"), "峰会2022年首次举办。")
