@@ -193,7 +193,8 @@ def _analysed(question: str, corpus: Corpus, analogous: bool) -> QuestionInfo:
     info = replace(info, terms=tuple(dict.fromkeys(terms)))
     info = replace(
         info, common=frozenset(t for t in info.terms if corpus.common(t)),
-        unseen=frozenset(t for t in info.terms if not any(corpus.has(form) for form in forms(t))),
+        # Chinese words only: a Latin term is matched whatever its case (mu5735 as MU5735), which has() is not.
+        unseen=frozenset(t for t in info.terms if all(is_cjk(c) for c in t) and not any(corpus.has(form) for form in forms(t))),
     )
     if analogous:
         # "那商务局呢？" after 发改委's investment target asks for 商务局's counterpart figure, which

@@ -99,3 +99,9 @@ def test_a_figure_is_on_topic_by_common_words_when_the_question_has_no_rarer_wor
 def test_what_a_figure_question_measures_is_required_even_when_no_passage_gives_it() -> None:
     text = "今年新增直接融资担保业务规模达662.83亿元，同比增长59.50%。"
     assert ask("担保机构去年的代偿率是多少？", text).refused
+
+
+def test_a_latin_term_written_in_another_case_is_not_unused() -> None:
+    texts = ["MU1234航班上载有132人。", "MU1234航班延误。"]
+    info = _analysed("坠毁的mu1234航班上有多少人", LocalCorpus(texts), False)
+    assert "mu1234" in info.terms and "mu1234" not in info.unseen
