@@ -23,7 +23,7 @@ class Entities:
     people: Mapping[str, str] = field(default_factory=dict)  # name -> department
     positions: Mapping[str, str] = field(default_factory=dict)  # name -> position
     articles: Mapping[str, str] = field(default_factory=dict)  # name -> the article that first quotes them
-    pinyin: Mapping[str, str] = field(default_factory=dict)  # "wang zhiming" -> 王智明, for English questions
+    pinyin: Mapping[str, str] = field(default_factory=dict)  # "wang ming" -> 王明, for English questions
     departments: Mapping[str, str] = field(default_factory=dict)  # alias -> canonical department
     cities: tuple[str, ...] = ()
 

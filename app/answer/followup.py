@@ -114,7 +114,7 @@ def resolve(question: str, history: list[Turn], entities: Entities, idf: Callabl
     item = _item_pointed(question, len(last.quotes))
     if item is not None:
         # "第二种模式涉及多大面积？" after an answer listing two: about what its second quote says.
-        return _with_topic(resolved, _specific(resolved, last.quotes[item], entities, idf, TOPIC_WORDS))
+        return _with_topic(resolved, _specific(resolved, last.quotes[item], _mentioned(resolved, entities), idf, TOPIC_WORDS))
     pointer = bool(_TOPIC_POINTER.search(question))
     if pointer and _own_topic(question, entities):
         return resolved  # "工业投资这方面呢？" names its topic: 这方面 is 工业投资 itself
@@ -123,12 +123,13 @@ def resolve(question: str, history: list[Turn], entities: Entities, idf: Callabl
         # "那未来产业重点布局哪些？" names its own topic, "还提到了什么？" asks for something else.
         return resolved
     if pointer:
-        return _with_topic(resolved, _specific(resolved, last.quotes[0], entities, idf, TOPIC_WORDS))
+        return _with_topic(resolved, _specific(resolved, last.quotes[0], _mentioned(resolved, entities), idf, TOPIC_WORDS))
     # An elliptical follow-up goes on about what the quote is about, which its opening clauses say
     # ("另一种模式是成套改造。涉及15万方，将通过拆除重建…": 成套改造, not 拆除).
     clauses = re.split(r"(?<=[，,。；;：:！？!?])", last.quotes[0])
+    mentioned = _mentioned(resolved, entities)
     for end in range(1, len(clauses) + 1):
-        topic = _specific(resolved, "".join(clauses[:end]), entities, idf, ELLIPSIS_WORDS)
+        topic = _specific(resolved, "".join(clauses[:end]), mentioned, idf, ELLIPSIS_WORDS)
         if len(topic) >= ELLIPSIS_WORDS or end == len(clauses):
             return _with_topic(resolved, topic)
     return resolved
@@ -138,9 +139,14 @@ def _with_topic(resolved: str, topic: list[str]) -> str:
     return f"（{' '.join(topic)}）{resolved}" if topic else resolved
 
 
-def _specific(resolved: str, quote: str, entities: Entities, idf: Callable[[str], float], count: int) -> list[str]:
-    """The `count` most specific words of a quote a question follows up on, in the quote's order."""
-    mentioned = {n for names in entities.find(resolved).values() for n in names}
+def _mentioned(resolved: str, entities: Entities) -> set[str]:
+    """The people, departments and cities a question names."""
+    return {n for names in entities.find(resolved).values() for n in names}
+
+
+def _specific(resolved: str, quote: str, mentioned: set[str], idf: Callable[[str], float], count: int) -> list[str]:
+    """The `count` most specific words of a quote a question follows up on (not the names it already
+    has, `mentioned`), in the quote's order."""
     # What the quote says, not what it is called: titles, ordinals and figures name things.
     said = words(_TITLED.sub(" ", quote))
     candidates = [
