@@ -23,6 +23,14 @@ _PLACE = re.compile(
     r"[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|村|街|城|园|港|路|机场|广场)"
     r"|[在于][\u4e00-\u9fff·]{2,12}(?:举行|举办|召开|开幕|闭幕|开展|进行|发生|落地|落户)"
 )
+# Asking why: 为什么 and 为何, not 为 closing a verb ("命名为什么", "称之为什么" ask for a name).
+_ASKS_WHY = re.compile(r"(?<![称名成作认视改分定选列评封立更译变化转誉之以奉拜尊任命聘划归现示义编写做当翻合拆升降提晋追])为(?:什么|何)|原因|缘故|缘由|怎么会|何以|\bwhy\b", re.I)
+# A cause given: its marker anywhere ("由于…", "…，因为…", "为了…"), or a consequence drawn from what the
+# quote said before it ("…。因此…", "…，所以…"). A quote that opens with the consequence has its cause
+# in the sentence before it, which it does not hold.
+_CAUSE = re.compile(r"因为|由于|为了|原因|缘于|鉴于|出于|基于|以免|以便|是因|因其|因该|因当时|因受")
+_CONSEQUENCE = re.compile(r"[，,；;]故|因此|所以|因而|故而|于是|从而|以致|致使|导致|造成|使得|在此背景下|正因如此|由此")
+_OPENING = re.compile(r"^[\s“”\"「」]*(?:[^，。；]{0,6}?(?:因此|所以|因而|故而|于是|从而|在此背景下|正因如此|由此))")
 _ASKS_CITIES = re.compile(r"城市|哪座|哪个市|\bcit(?:y|ies)\b|\bwhere\b", re.I)
 
 
@@ -62,4 +70,18 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         return "、" in sentence or sentence.count(",") + sentence.count("，") >= 2
     if info.kind == "place":
         return bool(_PLACE.search(sentence))
+    if _ASKS_WHY.search(info.text):
+        return gives_cause(sentence)
     return True
+
+
+def asks_why(question: str) -> bool:
+    return bool(_ASKS_WHY.search(question))
+
+
+def gives_cause(quote: str) -> bool:
+    """Whether a quote states a cause, not only the consequence of one said before it."""
+    if _CAUSE.search(quote):
+        return True
+    opening = _OPENING.match(quote)
+    return bool(_CONSEQUENCE.search(quote, opening.end() if opening else 0))

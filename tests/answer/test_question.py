@@ -226,3 +226,14 @@ def test_a_date_question_is_answered_only_by_a_time_it_does_not_state() -> None:
     assert not fits_type(when, "甲国本来将担任2024年峰会主席国。")
     assert fits_type(when, "峰会于2024年11月15日至16日在海滨城市举行。")
     assert fits_type(analyse("峰会是哪一年举办的？"), "峰会2022年首次举办。")
+
+
+def test_a_why_question_is_answered_by_a_quote_that_holds_the_cause() -> None:
+    why = analyse("为什么这种果子被称为懒人果？")
+    assert fits_type(why, "由于采摘不需要任何工具，它被称为懒人果。")
+    assert fits_type(why, "果子熟了自己落地。因此它被称为懒人果。")  # the pair holds the cause
+    assert not fits_type(why, "因此它被称为懒人果。")  # the cause is in the sentence before
+    assert fits_type(analyse("工厂停产的原因是什么？"), "原料短缺，故工厂停产。")
+    # 为 closing a verb asks for a name, not a reason.
+    assert fits_type(analyse("这种果子被称为什么？"), "因此它被称为懒人果。")
+    assert fits_type(analyse("小说被改编为什么？"), "之后改编为漫画。")
