@@ -28,7 +28,7 @@ _ASKS_WHY = re.compile(r"(?<![称名成作认视改分定选列评封立更译�
 # A cause given: its marker anywhere ("由于…", "…，因为…", "为了…"), or a consequence drawn from what the
 # quote said before it ("…。因此…", "…，所以…"). A quote that opens with the consequence has its cause
 # in the sentence before it, which it does not hold.
-_CAUSE = re.compile(r"因为|由于|为了|原因|缘于|鉴于|出于|基于|以免|以便|是因|因其|因该|因当时|因受")
+_CAUSE = re.compile(r"因为|由于|为了|原因|缘于|鉴于|出于|基于|以免|以便|(?<![基诱])因(?![此而素])")
 _CONSEQUENCE = re.compile(r"[，,；;]故|因此|所以|因而|故而|于是|从而|以致|致使|导致|造成|使得|在此背景下|正因如此|由此")
 _OPENING = re.compile(r"^[\s“”\"「」]*(?:[^，。；]{0,6}?(?:因此|所以|因而|故而|于是|从而|在此背景下|正因如此|由此))")
 _ASKS_CITIES = re.compile(r"城市|哪座|哪个市|\bcit(?:y|ies)\b|\bwhere\b", re.I)

@@ -234,6 +234,7 @@ def test_a_why_question_is_answered_by_a_quote_that_holds_the_cause() -> None:
     assert fits_type(why, "果子熟了自己落地。因此它被称为懒人果。")  # the pair holds the cause
     assert not fits_type(why, "因此它被称为懒人果。")  # the cause is in the sentence before
     assert fits_type(analyse("工厂停产的原因是什么？"), "原料短缺，故工厂停产。")
+    assert fits_type(why, "它因形状像枕头被称为懒人果。") and not fits_type(why, "它因而被称为懒人果。")
     # 为 closing a verb asks for a name, not a reason.
     assert fits_type(analyse("这种果子被称为什么？"), "因此它被称为懒人果。")
     assert fits_type(analyse("小说被改编为什么？"), "之后改编为漫画。")
