@@ -214,10 +214,15 @@ def spelled_number(digits: str) -> tuple[str, ...]:
     return ()
 
 
+def dictionary_tag(word: str) -> str:
+    """The part-of-speech tag jieba's dictionary gives a word ("" when it does not list it)."""
+    return _DICTIONARY_TAGS.get(word) or _posseg().word_tag_tab.get(word, "")
+
+
 def common_word(word: str) -> bool:
     """Whether jieba's dictionary lists the word as something other than a person's name: 全国, 强调,
     江南 are words; 汪洋 is listed as a name, and a name it does not list is not a common word."""
-    tag = _DICTIONARY_TAGS.get(word) or _posseg().word_tag_tab.get(word, "")
+    tag = dictionary_tag(word)
     return bool(tag) and not tag.startswith("nr")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.answer.answer_type import fits_type
+from app.answer.answer_type import fits_type, names_after_head
 from app.answer.question import QuestionInfo
 from app.ingest.metadata import is_credit_line
 from app.schema import Hit
@@ -56,7 +56,9 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
         return bool(hit.chunk.newspaper) and hit.chunk.newspaper in text
     if info.kind == "person":
         # Who: a named speaker's words (the answer names them), a byline or an interview line.
-        return bool(hit.chunk.voice_at(start, end)[0]) or is_credit_line(text) or bool(INTERVIEW_LINE.match(text.strip()))
+        # Or a sentence naming someone right after what the question asks about ("导演某某").
+        return (bool(hit.chunk.voice_at(start, end)[0]) or is_credit_line(text) or bool(INTERVIEW_LINE.match(text.strip()))
+                or names_after_head(info, text))
     return fits_type(info, text)
 
 

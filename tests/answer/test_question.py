@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer.answer_type import fits_type
+from app.answer.answer_type import asked_head, fits_type, names_after_head
 from app.answer.question import analyse
 
 
@@ -238,3 +238,19 @@ def test_a_why_question_is_answered_by_a_quote_that_holds_the_cause() -> None:
     # 为 closing a verb asks for a name, not a reason.
     assert fits_type(analyse("这种果子被称为什么？"), "因此它被称为懒人果。")
     assert fits_type(analyse("小说被改编为什么？"), "之后改编为漫画。")
+
+
+def test_who_is_or_what_is_it_called_fits_a_name_right_after_what_it_asks_about() -> None:
+    def fits(info, sentence: str) -> bool:
+        return names_after_head(info, sentence)
+
+    mascot = analyse("某运动会吉祥物是谁？")
+    assert fits(mascot, "运动会吉祥物“竹竹”以竹子为原型。") and fits(mascot, "吉祥物冰果果则以竹子为原型。")
+    assert not fits(mascot, "运动会的吉祥物极具深意。")
+    director = analyse("《巷子》的导演是谁？")
+    assert fits(director, "导演陆某在影视领域从业多年。") and not fits(director, "正在寻找主演的导演陆...")
+    champion = analyse("谁是男子组冠军？")
+    assert fits(champion, "女子组冠军由李楠获得。") and not fits(champion, "球队的冠军荣誉里缺少这一座奖杯。")
+    assert fits(analyse("新舰叫什么？"), "这艘新舰命名为泉州舰。")
+    # Not a question about what someone did ("X是谁介绍的"), nor where a name comes from.
+    assert asked_head("这项活动是谁介绍的？") == "" and asked_head("他的名字是怎么来的？") == ""
