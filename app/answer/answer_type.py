@@ -8,13 +8,14 @@ import re
 from app.answer.question import DATE, NUMBER, QuestionInfo
 from app.text import cities
 
-_SAME_UNIT = {"人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "家": "家|个"}  # ways to count the same things
+_SAME_UNIT = {"人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "家": "家|个", "天": "天|日"}  # ways to count the same things
 _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
 # A year: 2023年, 二〇二三年, or a reign or era year (光绪十一年, 民国元年); not a span of years (过去十年).
 _YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}|[〇零一二三四五六七八九]{4}年"
                    r"|(?<![过历经长持整用花走近这])(?!过去|历经|经过|长达|持续|整整|用了|花了|走过)[\u4e00-\u9fff](?![了过近约达有的第为满余])[\u4e00-\u9fff](?:元|[一二三四五六七八九十]{1,3})年")
 _TIME = re.compile(r"\d{1,2}\s*月|[春夏秋冬][季天]|[\d一二三四五六七八九十]+岁|时期|年代|世纪|[初末]年|朝末|早上|晚上|上午|下午|平日|周末|之后|以后|之前|以前")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)
+_CALENDAR = re.compile(r"\d{1,2}\s*(?:[-－—~至到]\s*\d{1,2}\s*)?(?:月份?|日|号)(?!元)|\d{1,2}\s*(?:[:：]\s*\d{2}|时\s*\d{1,2}\s*分)")
 _ASKS_YEAR = re.compile(r"哪年|哪一年|which year|what year", re.I)
 
 
@@ -39,6 +40,10 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
     if info.kind == "number":
         # A date is no amount: "2023年全国茶叶种植面积…如下" gives no figure of 产量.
         sentence = DATE.sub(" ", sentence)
+        # So is a day, a month or a clock time on its own ("30日在拉萨举行", "1-7月", "14时38分"),
+        # unless days or months are what is counted.
+        if info.unit not in ("日", "天", "月", "个月"):
+            sentence = _CALENDAR.sub(" ", sentence)
         if info.unit == "%":  # a share, or a ratio (男女生比例 "约为1：7")
             return bool(re.search(r"\d\s*[%％]|百分之|\d\s*[:：比]\s*\d", sentence))
         if info.unit == "元":  # money: 50亿元, 1.5万元, 300元

@@ -254,3 +254,11 @@ def test_who_is_or_what_is_it_called_fits_a_name_right_after_what_it_asks_about(
     assert fits(analyse("新舰叫什么？"), "这艘新舰命名为泉州舰。")
     # Not a question about what someone did ("X是谁介绍的"), nor where a name comes from.
     assert asked_head("这项活动是谁介绍的？") == "" and asked_head("他的名字是怎么来的？") == ""
+
+
+def test_a_day_month_or_clock_time_is_no_amount() -> None:
+    growth = analyse("上半年全省经济增长了多少？")
+    assert not fits_type(growth, "上半年全省经济运行情况发布会30日在省会举行。")
+    assert not fits_type(growth, "1-7月份，全省经济运行总体平稳，14时38分发布。")
+    assert fits_type(growth, "上半年全省经济增长4.8%。")
+    assert fits_type(analyse("工期有多少天？"), "工期为30日。")
