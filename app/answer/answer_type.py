@@ -112,8 +112,8 @@ def asked_head(question: str) -> str:
     if not match:
         return ""
     phrase = match.group(1)
-    if phrase.endswith("的"):
-        return ""  # "提出…的是谁" asks who did something, not the name of a thing
+    if phrase.endswith(("的", "有")):
+        return ""  # "提出…的是谁" asks who did something, "…有谁" for a list, not the name of a thing
     from app.text import words
 
     tokens = words(phrase)
@@ -144,6 +144,12 @@ def names_after_head(info: QuestionInfo, sentence: str) -> bool:
 
     start = sentence.find(head)
     while start >= 0:
+        # What the sentence says the head is of must be what the question says: not "奥运冠军某某"
+        # for a question about 女单冠军 (a noun just before it that the question does not have).
+        before = tagged(sentence[max(0, start - 8) : start])
+        if before and before[-1][1].startswith(("n", "j", "s")) and before[-1][0] not in info.text:
+            start = sentence.find(head, start + 1)
+            continue
         after = sentence[start + len(head) : start + len(head) + 24]
         rest = after[_LINK.match(after).end() :]
         if rest[:1] in "“‘「《\"'" and len(rest) > 2 and rest[1:3] not in info.text:

@@ -249,11 +249,15 @@ def test_who_is_or_what_is_it_called_fits_a_name_right_after_what_it_asks_about(
     assert not fits(mascot, "运动会的吉祥物极具深意。")
     director = analyse("《巷子》的导演是谁？")
     assert fits(director, "导演陆某在影视领域从业多年。") and not fits(director, "正在寻找主演的导演陆...")
-    champion = analyse("谁是男子组冠军？")
-    assert fits(champion, "女子组冠军由李楠获得。") and not fits(champion, "球队的冠军荣誉里缺少这一座奖杯。")
+    champion = analyse("谁是冠军？")
+    assert fits(champion, "冠军由李楠获得。") and not fits(champion, "球队的冠军荣誉里缺少这一座奖杯。")
+    # The head must be of what the question asks about: not 女子组冠军 for 男子组冠军.
+    men = analyse("男子组冠军是谁？")
+    assert not fits(men, "女子组冠军李楠赛后接受采访。") and fits(men, "赛后，男子组冠军陈晓峰接受采访。")
     assert fits(analyse("新舰叫什么？"), "这艘新舰命名为泉州舰。")
     # Not a question about what someone did ("X是谁介绍的"), nor where a name comes from.
     assert asked_head("这项活动是谁介绍的？") == "" and asked_head("他的名字是怎么来的？") == ""
+    assert asked_head("飞船的航天员有谁？") == ""  # a list of people
 
 
 def test_a_day_month_or_clock_time_is_no_amount() -> None:
