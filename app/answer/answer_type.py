@@ -16,6 +16,7 @@ _YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}|[〇零一二三四五六七八九]
 _TIME = re.compile(r"\d{1,2}\s*月|[春夏秋冬][季天]|[\d一二三四五六七八九十]+岁|时期|年代|世纪|[初末]年|朝末|早上|晚上|上午|下午|平日|周末|之后|以后|之前|以前")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)
 _CALENDAR = re.compile(r"\d{1,2}\s*(?:[-－—~至到]\s*\d{1,2}\s*)?(?:月份?|日|号)(?!元)|\d{1,2}\s*(?:[:：]\s*\d{2}|时\s*\d{1,2}\s*分)")
+_ASKS_DURATION = re.compile(r"多久|多长时间|多少时间|\bhow long\b", re.I)
 _ASKS_YEAR = re.compile(r"哪年|哪一年|which year|what year", re.I)
 
 
@@ -41,8 +42,8 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         # A date is no amount: "2023年全国茶叶种植面积…如下" gives no figure of 产量.
         sentence = DATE.sub(" ", sentence)
         # So is a day, a month or a clock time on its own ("30日在拉萨举行", "1-7月", "14时38分"),
-        # unless days or months are what is counted.
-        if info.unit not in ("日", "天", "月", "个月"):
+        # unless days or months are what is counted or how long something lasts is asked (花期1-3月).
+        if info.unit not in ("日", "天", "月", "个月") and not _ASKS_DURATION.search(info.text):
             sentence = _CALENDAR.sub(" ", sentence)
         if info.unit == "%":  # a share, or a ratio (男女生比例 "约为1：7")
             return bool(re.search(r"\d\s*[%％]|百分之|\d\s*[:：比]\s*\d", sentence))

@@ -266,3 +266,4 @@ def test_a_day_month_or_clock_time_is_no_amount() -> None:
     assert not fits_type(growth, "1-7月份，全省经济运行总体平稳，14时38分发布。")
     assert fits_type(growth, "上半年全省经济增长4.8%。")
     assert fits_type(analyse("工期有多少天？"), "工期为30日。")
+    assert fits_type(analyse("花期约是多久？"), "花期1-3月。")
