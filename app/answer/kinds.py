@@ -54,12 +54,27 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
         return _is_title(hit, start, end)  # what a text is called: its title is its name
     if asks_outlet(info.text):
         return bool(hit.chunk.newspaper) and hit.chunk.newspaper in text
+    if info.kind != "date" and another_year(info.text, text):
+        return False  # "2022年度人物" is not answered by the 2021 list
     if info.kind == "person":
         # Who: a named speaker's words (the answer names them), a byline or an interview line.
         # Or a sentence naming someone right after what the question asks about ("导演某某").
         return (bool(hit.chunk.voice_at(start, end)[0]) or is_credit_line(text) or bool(INTERVIEW_LINE.match(text.strip()))
                 or names_after_head(info, text))
     return fits_type(info, text)
+
+
+# A year as texts write one: 2022年, 2022年度, 2022“年度…”, 2022赛季; not 2000多人.
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?=\s*(?:年|赛季|届|[\u201c\u201d\u2018\u2019\"'《（(\s,，。；;、]|$))")
+
+
+def another_year(question: str, text: str) -> bool:
+    """Whether a text names years, none of them the one the question pins down."""
+    asked = set(_YEAR.findall(question))
+    if not asked:
+        return False
+    said = set(_YEAR.findall(text))
+    return bool(said) and not said & asked
 
 
 # "Who is …" (not "who said …") may be answered by the "——访…" line that names the interviewee.

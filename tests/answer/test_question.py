@@ -267,3 +267,13 @@ def test_a_day_month_or_clock_time_is_no_amount() -> None:
     assert fits_type(growth, "上半年全省经济增长4.8%。")
     assert fits_type(analyse("工期有多少天？"), "工期为30日。")
     assert fits_type(analyse("花期约是多久？"), "花期1-3月。")
+
+
+def test_a_text_naming_only_other_years_is_not_about_the_year_asked() -> None:
+    from app.answer.kinds import another_year
+
+    assert another_year("某周刊2022年度体育人物是谁？", "某周刊2021“年度人物”榜单：年度体育人物：某某")
+    assert not another_year("某周刊2022年度体育人物是谁？", "2022年度体育人物：某某，比2021年多一位。")
+    assert not another_year("某周刊2022年度体育人物是谁？", "年度体育人物：某某")  # no year: the passage may say it
+    assert not another_year("年度体育人物是谁？", "2021年度体育人物：某某")
+    assert not another_year("2022年有多少人参赛？", "共有2000多人参赛。")  # 2000多人 is no year
