@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from app.answer.naming import ASKS_NAME, names_after_head
 from app.answer.question import DATE, NUMBER, QuestionInfo
 from app.text import cities
 
@@ -78,7 +79,7 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         return bool(_PLACE.search(sentence))
     if _ASKS_WHY.search(info.text):
         return gives_cause(sentence)
-    if _ASKS_NAME.search(info.text):
+    if ASKS_NAME.search(info.text):
         return names_after_head(info, sentence)
     return True
 
@@ -93,70 +94,3 @@ def gives_cause(quote: str) -> bool:
         return True
     opening = _OPENING.match(quote)
     return bool(_CONSEQUENCE.search(quote, opening.end() if opening else 0))
-
-
-# What a "who is / what is it called" question names as the thing asked about: the word before
-# 是谁 / 叫什么 / 名字, or after 谁是 ("《某剧》的导演是谁" asks about 导演). Not "X是谁介绍的", which
-# asks who did something.
-_HEAD_BEFORE = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,}?)(?:是|为)?(?:(?:谁|何人|哪位|哪一位)(?![\u4e00-\u9fff]{0,4}的)|叫什么|叫啥|的?(?:名字|名称)(?=(?:是|叫)?(?:什么|啥)?[？?。]?\s*$))")
-_HEAD_AFTER = re.compile(r"(?:谁|何人|哪位|哪一位)(?:是|担任|任)([\u4e00-\u9fffA-Za-z0-9]{2,})")
-# Between the thing and its name: a dash, colon, copula or 由 ("冠军由某某获得").
-_LINK = re.compile(r"[\s：:—–\-－]*(?:(?:命名为|取名为|定名为|名为|名叫|叫做|叫|是|为|由)\s*)?[\s：:—–\-－]*")
-_ASKS_NAME = re.compile(r"叫什么|叫啥|(?:名字|名称)(?:是|叫)?(?:什么|啥)?[？?。]?\s*$")  # not "名字是怎么来的"
-_NAME_TAGS = ("nz", "ns", "nt", "eng")
-
-
-def asked_head(question: str) -> str:
-    """The noun a "who is / what is it called" question asks the name of ("吉祥物" of
-    "某运动会吉祥物是谁"), "" when it asks no such thing."""
-    match = _HEAD_AFTER.search(question) or _HEAD_BEFORE.search(question)
-    if not match:
-        return ""
-    phrase = match.group(1)
-    if phrase.endswith(("的", "有")):
-        return ""  # "提出…的是谁" asks who did something, "…有谁" for a list, not the name of a thing
-    from app.text import words
-
-    tokens = words(phrase)
-    last = max((i for i, w in enumerate(tokens) if len(w) >= 2), default=-1)
-    # with single characters after it: 机器 + 狗 is 机器狗
-    return "".join(tokens[last:]) if last >= 0 else ""
-
-
-def names_after_head(info: QuestionInfo, sentence: str) -> bool:
-    """Whether a sentence names something right after the noun the question asks the name of:
-    "吉祥物“某某”", "第一棒火炬手--某某", "导演某某", "冠军由某某获得"."""
-    head = asked_head(info.text)
-    if not head:
-        return False
-    from app.ingest.speakers import has_surname
-    from app.text import dictionary_tag, tagged
-
-    def a_name(word: str, flag: str) -> bool:
-        # A word jieba's dictionary lacks is a name it coined (雪容融, 某某); a listed one counts only if
-        # it is tagged as a named thing. The dictionary tags many nouns as people's names (荣誉, 叶子),
-        # so of those only a surname and two more characters count (毛泽东).
-        tag = dictionary_tag(word)
-        if len(word) < 2 or word in info.text:
-            return False
-        if not tag:
-            return flag.startswith(("n", "eng"))
-        return tag.startswith(_NAME_TAGS) or (tag.startswith("nr") and len(word) >= 3 and has_surname(word))
-
-    start = sentence.find(head)
-    while start >= 0:
-        # What the sentence says the head is of must be what the question says: not "奥运冠军某某"
-        # for a question about 女单冠军 (a noun just before it that the question does not have).
-        before = tagged(sentence[max(0, start - 8) : start])
-        if before and before[-1][1].startswith(("n", "j", "s")) and before[-1][0] not in info.text:
-            start = sentence.find(head, start + 1)
-            continue
-        after = sentence[start + len(head) : start + len(head) + 24]
-        rest = after[_LINK.match(after).end() :]
-        if rest[:1] in "“‘「《\"'" and len(rest) > 2 and rest[1:3] not in info.text:
-            return True
-        pairs = [(w, flag) for w, flag in tagged(rest[:12]) if w.strip()]
-        if pairs and a_name(*pairs[0]):
-            return True
-        start = sentence.find(head, start + 1)
-    return False

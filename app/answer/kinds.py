@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.answer.answer_type import fits_type, names_after_head
+from app.answer.answer_type import fits_type
+from app.answer.naming import names_after_head
 from app.answer.question import QuestionInfo
 from app.ingest.metadata import is_credit_line
 from app.schema import Hit

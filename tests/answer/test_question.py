@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer.answer_type import asked_head, fits_type, names_after_head
+from app.answer.answer_type import fits_type
+from app.answer.naming import asked_head, names_after_head
 from app.answer.question import analyse
 
 
@@ -255,6 +256,12 @@ def test_who_is_or_what_is_it_called_fits_a_name_right_after_what_it_asks_about(
     men = analyse("男子组冠军是谁？")
     assert not fits(men, "女子组冠军李楠赛后接受采访。") and fits(men, "赛后，男子组冠军陈晓峰接受采访。")
     assert fits(analyse("新舰叫什么？"), "这艘新舰命名为泉州舰。")
+    # A naming verb later in the clause; a dash marks a name jieba cuts short (罗致 + 焕).
+    assert fits(mascot, "运动会吉祥物揭晓，它的名字叫作冰果果。")
+    assert fits(mascot, "某运动会官方吉祥物揭晓，它的名字叫作冰果果。")  # the question's 运动会 comes just before
+    torch = analyse("谁是第一棒火炬手？")
+    assert fits(torch, "他点燃火炬并交给第一棒火炬手——罗致焕。")
+    assert not fits(torch, "姚明作为第19棒火炬手，点燃了第20棒火炬手希腊大使手中的火炬。")  # another count
     # Not a question about what someone did ("X是谁介绍的"), nor where a name comes from.
     assert asked_head("这项活动是谁介绍的？") == "" and asked_head("他的名字是怎么来的？") == ""
     assert asked_head("飞船的航天员有谁？") == ""  # a list of people
