@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from app.dates import DATE_TERM
 from app.ingest.speakers import TITLES
-from app.text import PLACE_SUFFIXES, cities, cjk_ratio, tagged, words
+from app.text import PLACE_SUFFIXES, cities, cjk_ratio, dictionary_tag, tagged, words
 
 # Checked in order; the first matching type wins.
 _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -289,12 +289,25 @@ def posts(question: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+# jieba's HMM coins "松才" and "叶有" from "鸡毛松才可以", "上部叶有什么": not names.
+_FUNCTION_ENDS = frozenset("才有是在也都就和与被把将又还")
+
+
+def _name_like(word: str, before: list[tuple[str, str]]) -> bool:
+    """Whether a word tagged as a person's name is one: not a word run into a function character
+    (松才), nor a dictionary noun jieba lists as a name that a thing has ("银行的英文名", "某草的叶子")."""
+    if not dictionary_tag(word):
+        return not (len(word) == 2 and word[1] in _FUNCTION_ENDS)
+    return not (len(before) == 2 and before[1][0] == "的" and not before[0][1].startswith("nr"))
+
+
 def specifics(question: str, tags: list[tuple[str, str]] | None = None) -> tuple[str, ...]:
     """Names, places, organisations, figures and dates in the question ("武汉", "市教育局", "2022年")."""
-    found = [m.group(0).replace(" ", "") for m in DATE_TERM.finditer(question)]  # a date is one fact
-    dates = list(found)
-    for word, flag in tags if tags is not None else tagged(question):
-        if len(word) < 2 or QUESTION_WORD.search(word) or any(word in date for date in dates):
+    dates = [m.group(0).replace(" ", "") for m in DATE_TERM.finditer(question)]  # a date is one fact
+    found, tags = list(dates), tags if tags is not None else tagged(question)
+    for i, (word, flag) in enumerate(tags):
+        if len(word) < 2 or QUESTION_WORD.search(word) or any(word in date for date in dates) or (
+                flag == "nr" and not _name_like(word, tags[max(0, i - 2) : i])):
             continue
         place = word in cities() or (flag == "ns" and _PLACE_NAME.match(word))
         figure = flag in ("m", "t") and _FIGURE.search(word)

@@ -69,12 +69,20 @@ def _in_period(info: QuestionInfo, part: str, sentence: Sentence) -> bool:
 MEASURE_SHARE = 0.6
 
 
+# A dimension given by the adjective after its amount: 体重 as "8公斤重", 身高 as "1.8米高".
+_DIMENSIONS = {"体重": "重", "重量": "重", "身高": "高", "高度": "高", "体长": "长", "身长": "长", "长度": "长",
+               "全长": "长", "宽度": "宽", "深度": "深", "厚度": "厚"}
+
+
 def measured_share(text: str, words: list[str]) -> float:
-    """Share of the words found in text, each as itself, another name, or most of its parts."""
+    """Share of the words found in text, each as itself, another name, most of its parts, or (a
+    dimension) as an amount followed by its adjective."""
     plain = text.lower()
 
     def found(word: str) -> bool:
         parts = subwords(word)
+        if word in _DIMENSIONS and re.search(rf"\d\s*[a-z]{{0,3}}[\u4e00-\u9fff]{{0,2}}{_DIMENSIONS[word]}", plain):
+            return True
         return any(form.lower() in plain for form in forms(word)) or (bool(parts) and sum(p in plain for p in parts) * 2 > len(parts))
 
     return sum(found(w) for w in words) / len(words) if words else 1.0

@@ -284,3 +284,16 @@ def test_a_text_naming_only_other_years_is_not_about_the_year_asked() -> None:
     assert not another_year("某周刊2022年度体育人物是谁？", "年度体育人物：某某")  # no year: the passage may say it
     assert not another_year("年度体育人物是谁？", "2021年度体育人物：某某")
     assert not another_year("2022年有多少人参赛？", "共有2000多人参赛。")  # 2000多人 is no year
+
+
+def test_paraphrased_dimensions_chinese_numeral_dates_and_things_with_names_that_jieba_tags_as_people() -> None:
+    from app.answer.topic import measured_share
+
+    assert measured_share("这种袋鼠很细小，约只有8公斤重。", ["体重"]) == 1.0
+    assert measured_share("这种袋鼠很细小，行动敏捷。", ["体重"]) == 0.0
+    when = analyse("什么时候双方互换批准书？")
+    assert fits_type(when, "双方代表于一九六一年九月十日互换批准书。") and fits_type(when, "他高二的时候拍了第一支广告。")
+    # jieba's dictionary tags 英文名 and 叶子 as people: what a thing has is no person to look for.
+    assert analyse("某银行的英文名是什么？").specifics == () and analyse("某草的叶子有什么特点？").specifics == ()
+    assert analyse("哪种鸡毛松才可以被砍伐？").specifics == ()  # jieba's HMM coins a name 松才
+    assert "李白" in analyse("李白的诗有哪些？").specifics
