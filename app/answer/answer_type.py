@@ -81,7 +81,36 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         return gives_cause(sentence)
     if ASKS_NAME.search(info.text):
         return names_after_head(info, sentence)
+    if kind := asked_kind(info.text):
+        return names_kind(info.text, kind, sentence)
     return True
+
+
+# "X是什么类型的游戏", "X是什么电影", "X是什么项目的": a kind of thing is asked for.
+_ASKS_KIND = re.compile(r"(?:是|属于|为)(?:一[部款个种类项])?(?:什么|哪种|哪类|何种|哪一类)(?:类型|类别|种类|样|类)?的?([\u4e00-\u9fff]{2,4}?)的?[？?]?\s*$")
+
+
+_NOT_KINDS = frozenset("样子 意思 东西 内容 作用 情况 关系 原因 时候 地方 问题 特点 用途 意义 含义 名字 名称".split())
+
+
+def asked_kind(question: str) -> str:
+    """The noun whose kind a question asks ("电影" of "某片是什么电影"), "" when it asks none."""
+    match = _ASKS_KIND.search(question)
+    return match.group(1) if match and match.group(1) not in _NOT_KINDS else ""
+
+
+def names_kind(question: str, noun: str, sentence: str) -> bool:
+    """Whether a sentence says what kind of the noun something is: a word the question lacks just
+    before it ("喜剧电影", "文字游戏"), not a pointer or count ("这种游戏", "一部电影")."""
+    from app.text import tagged
+
+    at = sentence.find(noun)
+    while at > 0:
+        before = [(w, f) for w, f in tagged(sentence[max(0, at - 8) : at]) if w.strip()]
+        if before and len(before[-1][0]) >= 2 and before[-1][0] not in question and not before[-1][1].startswith(("r", "m", "q", "u", "p", "c", "x")):
+            return True
+        at = sentence.find(noun, at + 1)
+    return False
 
 
 def asks_why(question: str) -> bool:

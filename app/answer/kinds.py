@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from app.answer.answer_type import fits_type
-from app.answer.naming import names_after_head
+from app.answer.naming import asked_head, names_after_head
 from app.answer.question import QuestionInfo
 from app.ingest.metadata import is_credit_line
 from app.schema import Hit
@@ -60,8 +60,12 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
     if info.kind == "person":
         # Who: a named speaker's words (the answer names them), a byline or an interview line.
         # Or a sentence naming someone right after what the question asks about ("导演某某").
-        return (bool(hit.chunk.voice_at(start, end)[0]) or is_credit_line(text) or bool(INTERVIEW_LINE.match(text.strip()))
-                or names_after_head(info, text))
+        # A speaker answers "who" unless the question asks who holds something their post is not
+        # ("…冠军是谁" is not answered by whoever is quoted).
+        name, position = hit.chunk.voice_at(start, end)
+        head = asked_head(info.text)
+        voiced = bool(name) and (not head or head in position or head in _PEOPLE)
+        return voiced or is_credit_line(text) or bool(INTERVIEW_LINE.match(text.strip())) or names_after_head(info, text)
     return fits_type(info, text)
 
 
@@ -76,6 +80,10 @@ def another_year(question: str, text: str) -> bool:
         return False
     said = set(_YEAR.findall(text))
     return bool(said) and not said & asked
+
+
+# Words for people in general: "致辞的两位官员分别是谁" is answered by whoever speaks.
+_PEOPLE = frozenset("官员 人士 负责人 领导 嘉宾 代表 专家 学者 人物 人员 同志 受访者 市民 群众 网友 记者".split())
 
 
 # "Who is …" (not "who said …") may be answered by the "——访…" line that names the interviewee.

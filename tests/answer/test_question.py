@@ -297,3 +297,27 @@ def test_paraphrased_dimensions_chinese_numeral_dates_and_things_with_names_that
     assert analyse("某银行的英文名是什么？").specifics == () and analyse("某草的叶子有什么特点？").specifics == ()
     assert analyse("哪种鸡毛松才可以被砍伐？").specifics == ()  # jieba's HMM coins a name 松才
     assert "李白" in analyse("李白的诗有哪些？").specifics
+
+
+def test_what_kind_of_thing_is_answered_by_a_word_before_the_noun() -> None:
+    film = analyse("某片是什么电影？")
+    assert fits_type(film, "《某片》是一部喜剧电影。") and not fits_type(film, "这种类型的电影很多。")
+    assert fits_type(analyse("某某是什么项目的？"), "某某是自由式滑雪空中技巧项目运动员。")
+    assert fits_type(analyse("这句话是什么意思？"), "意思是要珍惜时间。")  # 意思 asks no kind
+
+
+def test_who_holds_something_is_not_answered_by_whoever_is_quoted() -> None:
+    from dataclasses import replace
+
+    from app.answer.kinds import fits
+    from tests.conftest import make_hit
+
+    def voiced(text: str, name: str, position: str):  # type: ignore[no-untyped-def]
+        hit = make_hit(text)
+        return replace(hit, chunk=replace(hit.chunk, speaker=name, position=position))
+
+    quoted = voiced("某队前锋张三表示，球队非常渴望夺冠。", "张三", "某队前锋")
+    assert not fits(analyse("足协杯冠军是谁？"), quoted, 0, len(quoted.chunk.text))
+    assert fits(analyse("谁说球队渴望夺冠？"), quoted, 0, len(quoted.chunk.text))
+    spokesman = voiced("某局新闻发言人李四表示，将加快进度。", "李四", "某局新闻发言人")
+    assert fits(analyse("某局新闻发言人是谁？"), spokesman, 0, len(spokesman.chunk.text))
