@@ -5,6 +5,7 @@ and whether a sentence gives one: a name right after the noun asked about ("导�
 
 from __future__ import annotations
 
+import functools
 import re
 
 from app.answer.question import QuestionInfo
@@ -30,6 +31,12 @@ _NAME_TAGS = ("nz", "ns", "nt", "eng")
 _COUNT_BEFORE = re.compile(r"([\d一二三四五六七八九十两]+)[\u4e00-\u9fff]?$")
 
 
+@functools.lru_cache(maxsize=8192)
+def _tags(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple(tagged(text))
+
+
+@functools.lru_cache(maxsize=256)
 def asked_head(question: str) -> str:
     """The noun a "who is / what is it called" question asks the name of ("吉祥物" of
     "某运动会吉祥物是谁"), "" when it asks no such thing."""
@@ -48,16 +55,21 @@ def names_after_head(info: QuestionInfo, sentence: str) -> bool:
     """Whether a sentence names something right after (or named by a verb after) the noun the
     question asks the name of."""
     head = asked_head(info.text)
-    start = sentence.find(head) if head else -1
+    return bool(head) and head in sentence and _names_after(info.text, head, sentence)
+
+
+@functools.lru_cache(maxsize=4096)  # a sentence is asked about alone, in pairs, and again for the lead
+def _names_after(question: str, head: str, sentence: str) -> bool:
+    start = sentence.find(head)
     while start >= 0:
-        if _same_thing(info.text, head, sentence[:start]):
+        if _same_thing(question, head, sentence[:start]):
             after = sentence[start + len(head) : start + len(head) + 32]
             link = _LINK.match(after)
             clause = re.split(r"[。；;！？!?]", after, maxsplit=1)[0]
             naming = _NAMING.search(clause[:20])
-            if _a_name(info.text, after[link.end() :], marked=bool(re.search(r"[：:—–\-－]", link.group(0)))):
+            if _a_name(question, after[link.end() :], marked=bool(re.search(r"[：:—–\-－]", link.group(0)))):
                 return True
-            if naming and _a_name(info.text, clause[naming.end() :].lstrip(" ：:"), marked=True):
+            if naming and _a_name(question, clause[naming.end() :].lstrip(" ：:"), marked=True):
                 return True
         start = sentence.find(head, start + 1)
     return False
@@ -67,7 +79,7 @@ def _same_thing(question: str, head: str, before: str) -> bool:
     """Whether what precedes the noun in the sentence keeps it the question's: not a noun the question
     lacks ("奥运冠军" for 女单冠军) unless the question's own word before the noun comes shortly
     before ("卡塔尔世界杯官方吉祥物" for 世界杯吉祥物), nor another count ("第20棒" for 第一棒)."""
-    tokens = tagged(before[-8:])
+    tokens = _tags(before[-8:])
     if tokens and tokens[-1][1].startswith(("n", "j", "s")) and tokens[-1][0] not in question:
         asked = [w for w in words(question[: question.find(head)]) if len(w) >= 2]
         if not asked or asked[-1] not in before[-12:]:
@@ -96,7 +108,7 @@ def _a_name(question: str, rest: str, marked: bool) -> bool:
     cuts 罗致 + 焕; "名字叫作拉伊卜", 拉伊 + 卜)."""
     if rest[:1] in _QUOTES:
         return len(rest) > 2 and rest[1:3] not in question
-    pairs = [(w, flag) for w, flag in tagged(rest[:12]) if w.strip()]
+    pairs = [(w, flag) for w, flag in _tags(rest[:12]) if w.strip()]
     if not pairs:
         return False
     word, flag = pairs[0]
