@@ -69,6 +69,8 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         # "什么时候", "何时" take any time: a date, a month, a season, an age, a period (盛花期为夏季,
         # 生殖季在2至4月, 自十八岁开始, 唐末).
         return new(DATE) or new(_TIME)
+    if aspect := asked_aspect(info.text):
+        return about_aspect(aspect, sentence)
     if info.kind in ("place", "list") and _ASKS_CITIES.search(info.text):
         # "Which cities" is answered by a sentence naming cities, with or without 市.
         asked = {city for city in cities() if city in info.text}  # "郑州对标哪些城市" is not answered by 郑州
@@ -123,3 +125,26 @@ def gives_cause(quote: str) -> bool:
         return True
     opening = _OPENING.match(quote)
     return bool(_CONSEQUENCE.search(quote, opening.end() if opening else 0))
+
+
+# "某草的叶子有什么特点", "某树的树叶是什么形状": a property of one part of something is asked for.
+_ASKS_ASPECT = re.compile(r"的([\u4e00-\u9fff]{1,2}?)(?:有|是|呈|为)?(?:什么|哪些|何种|怎样的?)(?:特点|特征|样子|形状|颜色|样|特色)")
+_POINTER = re.compile(r"^[\s“”「」]*(?:其|本种|本鱼|该种|此种|它的|牠的|它们的|牠们的)?")
+
+
+def asked_aspect(question: str) -> str:
+    """The part whose properties a question asks ("叶子" of "某草的叶子有什么特点"), "" when none."""
+    match = _ASKS_ASPECT.search(question)
+    return match.group(1) if match else ""
+
+
+def about_aspect(aspect: str, sentence: str) -> bool:
+    """Whether a sentence is about that part: it opens with it, or with one of its characters that a
+    description follows ("叶为披针形" for 叶子, "其叶螺旋状排列" for 树叶), as descriptions give one
+    part a sentence."""
+    opening = sentence[_POINTER.match(sentence).end() :]
+    return opening.startswith(aspect) or any(opening.startswith(c) and opening[1:2] in _DESCRIBES for c in aspect)
+
+
+_DESCRIBES = frozenset("为呈稍较常多互无有片色形状螺长宽短大小圆")
+

@@ -321,3 +321,10 @@ def test_who_holds_something_is_not_answered_by_whoever_is_quoted() -> None:
     assert fits(analyse("谁说球队渴望夺冠？"), quoted, 0, len(quoted.chunk.text))
     spokesman = voiced("某局新闻发言人李四表示，将加快进度。", "李四", "某局新闻发言人")
     assert fits(analyse("某局新闻发言人是谁？"), spokesman, 0, len(spokesman.chunk.text))
+
+
+def test_a_property_of_one_part_is_answered_by_the_sentence_about_that_part() -> None:
+    leaf = analyse("某草的叶子有什么特点？")
+    assert fits_type(leaf, "叶为披针形，长5厘米。") and fits_type(leaf, "其叶互生。")
+    assert not fits_type(leaf, "某草，又名甲、乙、丙，是菊科植物。")
+    assert fits_type(analyse("某树的树叶是什么形状的？"), "其叶螺旋状排列。")
