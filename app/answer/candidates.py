@@ -34,7 +34,9 @@ Similarity = Callable[[str, list[str]], np.ndarray]
 PAIR_MAX_CHARS = 220  # two adjacent sentences may be quoted together up to this length
 ENGLISH_PASSAGES = 5
 MAX_TIED = 12  # more quotes tied for best than this are not told apart by meaning (each costs an encoding)
-MIN_CHARS = 9  # shorter spans are fragments ("定域全时的活力。"), not quotable sentences
+MIN_CHARS = 9  # a passage's opening shorter than this is a fragment ("定域全时的活力。"), not what it says
+# A shorter sentence is no quote ("是。"); a short one may answer alone ("史称魏献子。", "被誉为晋剧皇后。").
+MIN_QUOTE_CHARS = 5
 # A department named in a question is the body whose words answer it only when its name ends like a
 # body's: narrower than app.text.ORGANISATION_SUFFIXES on purpose, since 站, 馆 and 队 also end what
 # a question is about (B站, 火车站): with them, "B站…总营收" was answered only from a "B站" speaker's
@@ -192,7 +194,7 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
         trimmed = sentence_spans(text) if credits_ok else [(a + _dateline(text[a:b]), b) for a, b in sentence_spans(text)]
         sentences = [
             (a, b) for a, b in trimmed
-            if b - a >= MIN_CHARS
+            if b - a >= MIN_QUOTE_CHARS
             and (credits_ok if CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b)
                  or (bool(ASKS_WHO_IS.search(info.text)) and bool(INTERVIEW_LINE.match(text[a:b].strip()))))
         ]
