@@ -24,7 +24,7 @@ from app.answer.openings import dateline_end, pointer_end, points_back, sentence
 from app.answer.question import QUESTION_WORD, QuestionInfo
 from app.answer.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.dates import DATE_TERM, date_forms, date_variants
-from app.ingest.metadata import CREDIT_LINE
+from app.ingest.metadata import CREDIT_LINE, is_credit_line
 from app.schema import Hit
 from app.text import CLOSERS, bigrams, common_word, english_places, name_pinyin, sentence_spans, spelled_number, synonyms
 
@@ -35,8 +35,15 @@ PAIR_MAX_CHARS = 220  # two adjacent sentences may be quoted together up to this
 ENGLISH_PASSAGES = 5
 MAX_TIED = 12  # more quotes tied for best than this are not told apart by meaning (each costs an encoding)
 MIN_CHARS = 9  # a passage's opening shorter than this is a fragment ("定域全时的活力。"), not what it says
-# A shorter sentence is no quote ("是。"); a short one may answer alone ("史称魏献子。", "被誉为晋剧皇后。").
+# A short sentence may answer alone ("史称魏献子。", "被誉为晋剧皇后。") when it is at least this long,
+# says something the question asks about and is not cut off ("首播编辑...") or a byline.
 MIN_QUOTE_CHARS = 5
+_CUT_OFF = re.compile(r"(?:\.{2,}|…+)\s*$")
+
+
+def _short_answer(info: QuestionInfo, sentence: str) -> bool:
+    return (len(sentence) >= MIN_QUOTE_CHARS and not _CUT_OFF.search(sentence) and not is_credit_line(sentence)
+            and any(form in sentence for term in info.terms for form in forms(term)))
 # A department named in a question is the body whose words answer it only when its name ends like a
 # body's: narrower than app.text.ORGANISATION_SUFFIXES on purpose, since 站, 馆 and 队 also end what
 # a question is about (B站, 火车站): with them, "B站…总营收" was answered only from a "B站" speaker's
@@ -194,7 +201,7 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
         trimmed = sentence_spans(text) if credits_ok else [(a + _dateline(text[a:b]), b) for a, b in sentence_spans(text)]
         sentences = [
             (a, b) for a, b in trimmed
-            if b - a >= MIN_QUOTE_CHARS
+            if (b - a >= MIN_CHARS or _short_answer(info, text[a:b]))
             and (credits_ok if CREDIT_LINE.search(text[a:b]) else headings_ok or not is_heading(hit, a, b)
                  or (bool(ASKS_WHO_IS.search(info.text)) and bool(INTERVIEW_LINE.match(text[a:b].strip()))))
         ]
