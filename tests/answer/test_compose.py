@@ -601,7 +601,7 @@ def test_a_speakers_name_that_is_also_a_word_is_the_topic_where_passages_use_the
 
 
 def test_a_short_whole_sentence_may_answer_but_not_a_cut_off_one() -> None:
-    hits = [make_hit("王某，女，1940年生，某省某县人。被誉为晋剧皇后。", **LI)]
-    assert "晋剧皇后" in ask("王某有什么美誉？", hits).citations[0].quote
+    hits = [make_hit("某皇后出身名门，十五岁入宫，册立为皇后。谥号“章皇后”。", **LI)]
+    assert "章皇后" in ask("某皇后的谥号是什么？", hits).citations[0].quote
     cut = [make_hit("某剧于2023年1月30日在某视频播出。\n首播编辑...", **LI)]
     assert all(c.quote != "首播编辑..." for c in ask("某剧首播时间？", cut).citations)
