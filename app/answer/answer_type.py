@@ -7,7 +7,7 @@ import re
 
 from app.answer.naming import ASKS_NAME, names_after_head
 from app.answer.question import DATE, NUMBER, QuestionInfo
-from app.text import cities
+from app.text import cities, tagged
 
 _SAME_UNIT = {"人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "家": "家|个", "天": "天|日"}  # ways to count the same things
 _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
@@ -90,8 +90,6 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
 
 # "X是什么类型的游戏", "X是什么电影", "X是什么项目的": a kind of thing is asked for.
 _ASKS_KIND = re.compile(r"(?:是|属于|为)(?:一[部款个种类项])?(?:什么|哪种|哪类|何种|哪一类)(?:类型|类别|种类|样|类)?的?([\u4e00-\u9fff]{2,4}?)的?[？?]?\s*$")
-
-
 _NOT_KINDS = frozenset("样子 意思 东西 内容 作用 情况 关系 原因 时候 地方 问题 特点 用途 意义 含义 名字 名称".split())
 
 
@@ -104,8 +102,6 @@ def asked_kind(question: str) -> str:
 def names_kind(question: str, noun: str, sentence: str) -> bool:
     """Whether a sentence says what kind of the noun something is: a word the question lacks just
     before it ("喜剧电影", "文字游戏"), not a pointer or count ("这种游戏", "一部电影")."""
-    from app.text import tagged
-
     at = sentence.find(noun)
     while at > 0:
         before = [(w, f) for w, f in tagged(sentence[max(0, at - 8) : at]) if w.strip()]
@@ -113,10 +109,6 @@ def names_kind(question: str, noun: str, sentence: str) -> bool:
             return True
         at = sentence.find(noun, at + 1)
     return False
-
-
-def asks_why(question: str) -> bool:
-    return bool(_ASKS_WHY.search(question))
 
 
 def gives_cause(quote: str) -> bool:
@@ -129,7 +121,7 @@ def gives_cause(quote: str) -> bool:
 
 # "某草的叶子有什么特点", "某树的树叶是什么形状": a property of one part of something is asked for.
 _ASKS_ASPECT = re.compile(r"的([\u4e00-\u9fff]{1,2}?)(?:有|是|呈|为)?(?:什么|哪些|何种|怎样的?)(?:特点|特征|样子|形状|颜色|样|特色)")
-_POINTER = re.compile(r"^[\s“”「」]*(?:其|本种|本鱼|该种|此种|它的|牠的|它们的|牠们的)?")
+_POINTER = re.compile(r"^[\s“”「」]*(?:其|本种|该种|此种|它的|牠的|它们的|牠们的)?")
 
 
 def asked_aspect(question: str) -> str:

@@ -41,9 +41,6 @@ MIN_QUOTE_CHARS = 5
 _CUT_OFF = re.compile(r"(?:\.{2,}|…+)\s*$")
 
 
-def _short_answer(info: QuestionInfo, sentence: str) -> bool:
-    return (len(sentence) >= MIN_QUOTE_CHARS and not _CUT_OFF.search(sentence) and not is_credit_line(sentence)
-            and any(form in sentence for term in info.terms for form in forms(term)))
 # A department named in a question is the body whose words answer it only when its name ends like a
 # body's: narrower than app.text.ORGANISATION_SUFFIXES on purpose, since 站, 馆 and 队 also end what
 # a question is about (B站, 火车站): with them, "B站…总营收" was answered only from a "B站" speaker's
@@ -213,6 +210,11 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
             if d - a <= PAIR_MAX_CHARS and "\n" not in text[b:c]:
                 spans.append((hit, a, d))
     return spans
+
+
+def _short_answer(info: QuestionInfo, sentence: str) -> bool:
+    return (len(sentence) >= MIN_QUOTE_CHARS and not _CUT_OFF.search(sentence) and not is_credit_line(sentence)
+            and any(form in sentence for term in info.terms for form in forms(term)))
 
 
 def _dateline(sentence: str) -> int:

@@ -58,10 +58,10 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
     if info.kind != "date" and another_year(info.text, text):
         return False  # "2022年度人物" is not answered by the 2021 list
     if info.kind == "person":
-        # Who: a named speaker's words (the answer names them), a byline or an interview line.
-        # Or a sentence naming someone right after what the question asks about ("导演某某").
-        # A speaker answers "who" unless the question asks who holds something their post is not
-        # ("…冠军是谁" is not answered by whoever is quoted).
+        # Who: a named speaker's words (the answer names them), a byline, an interview line, or a
+        # sentence naming someone right after what the question asks about ("导演某某"). A speaker
+        # answers only if the question asks no post, or theirs: "…冠军是谁" is not answered by
+        # whoever is quoted.
         name, position = hit.chunk.voice_at(start, end)
         head = asked_head(info.text)
         voiced = bool(name) and (not head or head in position or head in _PEOPLE)
