@@ -27,12 +27,12 @@ _PLACE = re.compile(
     r"|[在于][\u4e00-\u9fff·]{2,12}(?:举行|举办|召开|开幕|闭幕|开展|进行|发生|落地|落户)"
 )
 # Asking why: 为什么 and 为何, not 为 closing a verb ("命名为什么", "称之为什么" ask for a name).
-_ASKS_WHY = re.compile(r"(?<![称名成作认视改分定选列评封立更译变化转誉之以奉拜尊任命聘划归现示义编写做当翻合拆升降提晋追])为(?:什么|何)|原因|缘故|缘由|怎么会|何以|\bwhy\b", re.I)
+_ASKS_WHY = re.compile(r"(?<![称名成作认视改分定选列评封立更译变化转誉之以奉拜尊任命聘划归现示义编写做当翻合拆升降提晋追])为(?:什么|何)|原因|缘故|缘由|怎么会|何以|凭什么|靠什么|凭借什么|\bwhy\b", re.I)
 # A cause given: its marker anywhere ("由于…", "…，因为…", "为了…"), or a consequence drawn from what the
 # quote said before it ("…。因此…", "…，所以…"). A quote that opens with the consequence has its cause
 # in the sentence before it, which it does not hold.
 _CAUSE = re.compile(r"因为|由于|为了|原因|缘于|鉴于|出于|基于|以免|以便|(?<![基诱])因(?![此而素])")
-_CONSEQUENCE = re.compile(r"[，,；;]故|因此|所以|因而|故而|于是|从而|以致|致使|导致|造成|使得|在此背景下|正因如此|由此")
+_CONSEQUENCE = re.compile(r"[，,；;]故|因此|所以|因而|故而|于是|从而|以致|致使|导致|造成|使得|促使|吸引|在此背景下|正因如此|由此")
 _OPENING = re.compile(r"^[\s“”\"「」]*(?:[^，。；]{0,6}?(?:因此|所以|因而|故而|于是|从而|在此背景下|正因如此|由此))")
 _ASKS_CITIES = re.compile(r"城市|哪座|哪个市|\bcit(?:y|ies)\b|\bwhere\b", re.I)
 

@@ -328,3 +328,9 @@ def test_a_property_of_one_part_is_answered_by_the_sentence_about_that_part() ->
     assert fits_type(leaf, "叶为披针形，长5厘米。") and fits_type(leaf, "其叶互生。")
     assert not fits_type(leaf, "某草，又名甲、乙、丙，是菊科植物。")
     assert fits_type(analyse("某树的树叶是什么形状的？"), "其叶螺旋状排列。")
+
+
+def test_by_what_means_asks_for_a_cause_and_attracting_is_one() -> None:
+    how = analyse("某园区凭什么招来这么多企业？")
+    assert fits_type(how, "优越的营商环境,吸引了300余家企业入驻。")
+    assert not fits_type(how, "园区始终把企业服务作为基础性工程。")
