@@ -25,9 +25,12 @@ _ASKS_YEAR = re.compile(r"哪年|哪一年|which year|what year", re.I)
 _PLACE = re.compile(
     r"[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|村|街|城|园|港|路|机场|广场)"
     r"|[在于][\u4e00-\u9fff·]{2,12}(?:举行|举办|召开|开幕|闭幕|开展|进行|发生|落地|落户)"
+    r"|(?:位于|坐落于|地处)[\u4e00-\u9fff]{2}"
 )
 # Asking why: 为什么 and 为何, not 为 closing a verb ("命名为什么", "称之为什么" ask for a name).
 _ASKS_WHY = re.compile(r"(?<![称名成作认视改分定选列评封立更译变化转誉之以奉拜尊任命聘划归现示义编写做当翻合拆升降提晋追])为(?:什么|何)|原因|缘故|缘由|怎么会|何以|凭什么|靠什么|凭借什么|\bwhy\b", re.I)
+_ASKS_DEATH = re.compile(r"怎么死|怎样死|如何死|因何而死|死因|死亡原因|怎么去世|如何去世|怎么遇害|遇难原因")
+_DEATH = re.compile(r"死|亡|卒|逝|杀|殁|崩|薨|遇害|遇难|去世|病故|丧生|牺牲|自尽|缢")
 # A cause given: its marker anywhere ("由于…", "…，因为…", "为了…"), or a consequence drawn from what the
 # quote said before it ("…。因此…", "…，所以…"). A quote that opens with the consequence has its cause
 # in the sentence before it, which it does not hold.
@@ -79,6 +82,8 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         return "、" in sentence or sentence.count(",") + sentence.count("，") >= 2
     if info.kind == "place":
         return bool(_PLACE.search(sentence))
+    if _ASKS_DEATH.search(info.text):
+        return bool(_DEATH.search(sentence))  # "怎么死的", "死因" are answered by the death told
     if _ASKS_WHY.search(info.text):
         return gives_cause(sentence)
     if ASKS_NAME.search(info.text):
@@ -121,7 +126,7 @@ def gives_cause(quote: str) -> bool:
 
 # "某草的叶子有什么特点", "某树的树叶是什么形状": a property of one part of something is asked for.
 _ASKS_ASPECT = re.compile(r"的([\u4e00-\u9fff]{1,2}?)(?:有|是|呈|为)?(?:什么|哪些|何种|怎样的?)(?:特点|特征|样子|形状|颜色|样|特色)")
-_POINTER = re.compile(r"^[\s“”「」]*(?:其|本种|该种|此种|它的|牠的|它们的|牠们的)?")
+_POINTER = re.compile(r"^[\s“”「」]*(?:其|[本该此][\u4e00-\u9fff](?=[\u4e00-\u9fff])|它的|牠的|它们的|牠们的)?")  # 本种, 该树
 
 
 def asked_aspect(question: str) -> str:

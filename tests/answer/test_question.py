@@ -334,3 +334,10 @@ def test_by_what_means_asks_for_a_cause_and_attracting_is_one() -> None:
     how = analyse("某园区凭什么招来这么多企业？")
     assert fits_type(how, "优越的营商环境,吸引了300余家企业入驻。")
     assert not fits_type(how, "园区始终把企业服务作为基础性工程。")
+
+
+def test_how_someone_died_is_answered_by_the_death_told_and_where_by_what_it_lies_in() -> None:
+    died = analyse("某将军是怎么死的？")
+    assert fits_type(died, "后被部下所杀。") and not fits_type(died, "某将军，字某某，某地人。")
+    where = analyse("某区的地理位置在哪里？")
+    assert fits_type(where, "它位于塞纳河的右岸。") and not fits_type(where, "这里历史悠久。")
