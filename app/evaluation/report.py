@@ -71,8 +71,8 @@ def rgb_tables(rgb: dict[str, Any]) -> list[str]:
 def reading_tables(result: dict[str, Any]) -> list[str]:
     """The reader protocol (one paragraph given): quotes holding a gold span, refusals, quote length."""
     r = result["reading"]
-    return _table(["questions", "quote holds the answer", "refused", "median quote (chars)"],
-                  [[r["n"], r["accuracy"], r["refused"], r["median_quote_chars"]]])
+    return _table(["questions", "quote holds the answer", "refused", "median quote (chars)", "holds it punctuation and all"],
+                  [[r["n"], r["accuracy"], r["refused"], r["median_quote_chars"], r.get("accuracy_with_punctuation", "")]])
 
 
 def _tables(name: str, result: dict[str, Any]) -> list[str]:
