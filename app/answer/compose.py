@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from app.answer.answer_type import fits_type
-from app.answer.candidates import MIN_CHARS, Sentence, Similarity, context, forms, named_groups, with_antecedent
+from app.answer.candidates import MIN_CHARS, Sentence, Similarity, context, forms, named_groups, overlaps, to_full_stop, with_antecedent
 from app.answer.corpus import Corpus
 from app.answer.kinds import asks_outlet, fits
 from app.answer.openings import topic_of
@@ -164,7 +164,10 @@ def compose(
         chosen += [s for s in picks if all(not _same_span(s, c) for c in chosen)]
     if not chosen:
         return refusal(question, info, hits, topic="、".join(absent_first) or None)
-    chosen = _distinct([with_antecedent(s) for s in chosen])
+    chosen = [with_antecedent(s) for s in chosen]
+    # A quote stopping at a semicolon runs on to its full stop unless that reaches another quote.
+    longer = [to_full_stop(s) for s in chosen]
+    chosen = _distinct([l if not any(overlaps(l, o) for o in chosen if o is not s) else s for s, l in zip(chosen, longer)])
     citations, lines = [], []
     for n, sentence in enumerate(chosen, start=1):
         citations.append(Citation(n, sentence.hit.chunk, sentence.text, sentence.start, sentence.end))

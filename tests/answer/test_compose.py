@@ -605,3 +605,11 @@ def test_a_short_whole_sentence_may_answer_but_not_a_cut_off_one() -> None:
     assert "章皇后" in ask("某皇后的谥号是什么？", hits).citations[0].quote
     cut = [make_hit("某剧于2023年1月30日在某视频播出。\n首播编辑...", **LI)]
     assert all(c.quote != "首播编辑..." for c in ask("某剧首播时间？", cut).citations)
+
+
+def test_a_quote_stopping_at_a_semicolon_runs_on_to_its_full_stop_but_not_into_the_next_point() -> None:
+    hits = [make_hit("这种树用途广泛，假种皮可作食物；木材可制成矛；心材可作颜料。它生长缓慢。", **LI)]
+    assert ask("这种树有什么用途？", hits).citations[0].quote.endswith("心材可作颜料。")
+    points = [make_hit("要抓好三项工作：一是扩大投资；二是促进消费；三是稳定外贸。", **LI)]
+    quotes = [c.quote for c in ask("要抓好哪几项工作？", points).citations]
+    assert quotes and not any("一是" in q and "二是" in q for q in quotes)  # points stay apart
