@@ -167,7 +167,7 @@ def compose(
     chosen = [with_antecedent(s) for s in chosen]
     # A quote stopping at a semicolon runs on to its full stop unless that reaches another quote.
     longer = [to_full_stop(s) for s in chosen]
-    chosen = _distinct([l if not any(overlaps(l, o) for o in chosen if o is not s) else s for s, l in zip(chosen, longer)])
+    chosen = _distinct([run if not any(overlaps(run, o) for o in chosen if o is not s) else s for s, run in zip(chosen, longer)])
     citations, lines = [], []
     for n, sentence in enumerate(chosen, start=1):
         citations.append(Citation(n, sentence.hit.chunk, sentence.text, sentence.start, sentence.end))
