@@ -29,6 +29,8 @@ _PLACE = re.compile(
 )
 # Asking why: 为什么 and 为何, not 为 closing a verb ("命名为什么", "称之为什么" ask for a name).
 _ASKS_WHY = re.compile(r"(?<![称名成作认视改分定选列评封立更译变化转誉之以奉拜尊任命聘划归现示义编写做当翻合拆升降提晋追])为(?:什么|何)|原因|缘故|缘由|怎么会|何以|凭什么|靠什么|凭借什么|\bwhy\b", re.I)
+_ASKS_BIRTH = re.compile(r"出生|生于|诞生|籍贯|哪里人|何处人")
+_BIRTH = re.compile(r"出生|生于|诞生|籍贯|\d{4}\s*年生|[^，。]人[，。）)]")
 _ASKS_DEATH = re.compile(r"怎么死|怎样死|如何死|因何而死|死因|死亡原因|怎么去世|如何去世|怎么遇害|遇难原因")
 _DEATH = re.compile(r"死|亡|卒|逝|杀|殁|崩|薨|遇害|遇难|去世|病故|丧生|牺牲|自尽|缢")
 # A cause given: its marker anywhere ("由于…", "…，因为…", "为了…"), or a consequence drawn from what the
@@ -72,6 +74,8 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         # "什么时候", "何时" take any time: a date, a month, a season, an age, a period (盛花期为夏季,
         # 生殖季在2至4月, 自十八岁开始, 唐末).
         return new(DATE) or new(_TIME)
+    if info.kind in ("place", "general") and _ASKS_BIRTH.search(info.text):
+        return bool(_BIRTH.search(sentence))  # "出生于哪里" is answered by the birth told
     if aspect := asked_aspect(info.text):
         return about_aspect(aspect, sentence)
     if info.kind in ("place", "list") and _ASKS_CITIES.search(info.text):

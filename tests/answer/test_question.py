@@ -341,3 +341,9 @@ def test_how_someone_died_is_answered_by_the_death_told_and_where_by_what_it_lie
     assert fits_type(died, "后被部下所杀。") and not fits_type(died, "某将军，字某某，某地人。")
     where = analyse("某区的地理位置在哪里？")
     assert fits_type(where, "它位于塞纳河的右岸。") and not fits_type(where, "这里历史悠久。")
+
+
+def test_where_someone_was_born_is_answered_by_the_birth_told() -> None:
+    born = analyse("某作家出生于哪里？")
+    assert fits_type(born, "某作家生于乌拉圭蒙得维的亚。") and fits_type(born, "某作家（1944年生于旧金山）是美国作家。")
+    assert not fits_type(born, "1960年某作家在巴黎去世。")
