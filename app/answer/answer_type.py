@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from app.answer.naming import ASKS_NAME, names_after_head
+from app.answer.naming import ASKS_NAME, names_after_head, short_tags
 from app.answer.question import DATE, NUMBER, QuestionInfo
-from app.text import cities, tagged
+from app.text import cities
 
 _SAME_UNIT = {"人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "家": "家|个", "天": "天|日"}  # ways to count the same things
 _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
@@ -113,7 +113,7 @@ def names_kind(question: str, noun: str, sentence: str) -> bool:
     before it ("喜剧电影", "文字游戏"), not a pointer or count ("这种游戏", "一部电影")."""
     at = sentence.find(noun)
     while at > 0:
-        before = [(w, f) for w, f in tagged(sentence[max(0, at - 8) : at]) if w.strip()]
+        before = [(w, f) for w, f in short_tags(sentence[max(0, at - 8) : at]) if w.strip()]
         if before and len(before[-1][0]) >= 2 and before[-1][0] not in question and not before[-1][1].startswith(("r", "m", "q", "u", "p", "c", "x")):
             return True
         at = sentence.find(noun, at + 1)

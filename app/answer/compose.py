@@ -13,7 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from app.answer.answer_type import fits_type
-from app.answer.candidates import MIN_CHARS, Sentence, Similarity, context, forms, named_groups, overlaps, to_full_stop, with_antecedent
+from app.answer.candidates import (
+    MIN_CHARS,
+    Sentence,
+    Similarity,
+    context,
+    forms,
+    named_groups,
+    overlaps,
+    to_full_stop,
+    with_antecedent,
+)
 from app.answer.corpus import Corpus
 from app.answer.kinds import asks_outlet, fits
 from app.answer.openings import topic_of

@@ -51,8 +51,10 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
     """Whether a quote holds what the question asks for: a figure, a date, items, … or, for a question
     asking what a text is called, a title."""
     text = hit.chunk.text[start:end]
-    if _ASKS_NAME_OF_TEXT.search(info.text) and (info.kind == "general" or not _is_title(hit, start, end)):
-        return _is_title(hit, start, end)  # what a text is called: its title is its name
+    if _ASKS_NAME_OF_TEXT.search(info.text):  # what a text is called: its title is its name
+        title = _is_title(hit, start, end)
+        if not title or info.kind == "general":
+            return title
     if asks_outlet(info.text):
         return bool(hit.chunk.newspaper) and hit.chunk.newspaper in text
     if info.kind != "date" and another_year(info.text, text):

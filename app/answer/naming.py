@@ -32,7 +32,9 @@ _COUNT_BEFORE = re.compile(r"([\d一二三四五六七八九十两]+)[\u4e00-\u9
 
 
 @functools.lru_cache(maxsize=8192)
-def _tags(text: str) -> tuple[tuple[str, str], ...]:
+def short_tags(text: str) -> tuple[tuple[str, str], ...]:
+    """jieba's tags of a short piece of a candidate sentence, kept: one sentence is looked at alone,
+    in pairs and again for the lead."""
     return tuple(tagged(text))
 
 
@@ -79,7 +81,7 @@ def _same_thing(question: str, head: str, before: str) -> bool:
     """Whether what precedes the noun in the sentence keeps it the question's: not a noun the question
     lacks ("奥运冠军" for 女单冠军) unless the question's own word before the noun comes shortly
     before ("卡塔尔世界杯官方吉祥物" for 世界杯吉祥物), nor another count ("第20棒" for 第一棒)."""
-    tokens = _tags(before[-8:])
+    tokens = short_tags(before[-8:])
     if tokens and tokens[-1][1].startswith(("n", "j", "s")) and tokens[-1][0] not in question:
         asked = [w for w in words(question[: question.find(head)]) if len(w) >= 2]
         if not asked or asked[-1] not in before[-12:]:
@@ -108,7 +110,7 @@ def _a_name(question: str, rest: str, marked: bool) -> bool:
     cuts 罗致 + 焕; "名字叫作拉伊卜", 拉伊 + 卜)."""
     if rest[:1] in _QUOTES:
         return len(rest) > 2 and rest[1:3] not in question
-    pairs = [(w, flag) for w, flag in _tags(rest[:12]) if w.strip()]
+    pairs = [(w, flag) for w, flag in short_tags(rest[:12]) if w.strip()]
     if not pairs:
         return False
     word, flag = pairs[0]
