@@ -24,6 +24,7 @@ ORGANISATION_SUFFIXES = (
     "管委会", "委员会", "办公室", "总局", "党工委", "政府", "机关", "中心", "公司", "集团", "大学", "学校", "银行",
     "协会", "学会", "商会", "局", "委", "办", "室", "厅", "部", "院", "所", "处", "署", "会", "馆", "站", "队",
 )
+TITLE_MAX_CHARS = 30  # a terminator this close before a 》 is part of the title it closes
 _SENTENCE_END = re.compile(f"[{_TERMINATORS}]+[{CLOSERS}]*|\n+")
 _CLAUSE_END = re.compile(f"[，,、：:{_TERMINATORS}]+[{CLOSERS}]*")
 _WORD_RE = re.compile(f"[{CJK}]|[A-Za-z0-9]")
@@ -53,11 +54,22 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     spans: list[tuple[int, int]] = []
     pos = start
     for match in _SENTENCE_END.finditer(text, start, end):
+        if match.group().strip() and _in_title(text, pos, match.start(), end):
+            continue  # "《卡拉OK.LIVE！‧台北‧我》" is one title, not two sentences
         stop = match.end() if match.group().strip() else match.start()
         _append_stripped(text, pos, stop, spans)
         pos = match.end()
     _append_stripped(text, pos, end, spans)
     return spans
+
+
+def _in_title(text: str, pos: int, at: int, end: int) -> bool:
+    """Whether `at` lies inside a 《title》 opened since pos and closed soon after on the same line."""
+    opened = text.rfind("《", pos, at)
+    if opened < 0 or text.find("》", opened, at) >= 0:
+        return False
+    close = text.find("》", at, min(end, at + TITLE_MAX_CHARS))
+    return close >= 0 and "\n" not in text[at:close]
 
 
 def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -7,6 +7,7 @@ import re
 
 from app.answer.naming import ASKS_NAME, names_after_head, short_tags
 from app.answer.question import DATE, NUMBER, QuestionInfo
+from app.answer.relations import asks_alias, gives_alias
 from app.text import cities
 
 _SAME_UNIT = {"人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "家": "家|个", "天": "天|日"}  # ways to count the same things
@@ -14,7 +15,7 @@ _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
 # A year: 2023年, 二〇二三年, or a reign or era year (光绪十一年, 民国元年); not a span of years (过去十年).
 _YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}|[〇零一二三四五六七八九]{4}年"
                    r"|(?<![过历经长持整用花走近这])(?!过去|历经|经过|长达|持续|整整|用了|花了|走过)[\u4e00-\u9fff](?![了过近约达有的第为满余])[\u4e00-\u9fff](?:元|[一二三四五六七八九十]{1,3})年")
-_TIME = re.compile(r"[〇零一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}[日号]|的时候|\d{1,2}\s*月|[春夏秋冬][季天]|[\d一二三四五六七八九十]+岁|时期|年代|世纪|[初末]年|朝末|早上|晚上|上午|下午|平日|周末|之后|以后|之前|以前")
+_TIME = re.compile(r"[〇零一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}[日号]|的时候|\d{1,2}\s*月|[春夏秋冬][季天]|[\d一二三四五六七八九十]+岁|时期|年代|世纪|[初末]年|朝末|早上|晚上|上午|下午|正午|中午|凌晨|清晨|傍晚|黄昏|午夜|深夜|夜间|[夏冬]至|[春秋]分|立[春夏秋冬]|\d{1,2}\s*时\s*\d{1,2}\s*分|\d{1,2}[:：]\d{2}|平日|周末|之后|以后|之前|以前")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)
 _CALENDAR = re.compile(r"\d{1,2}\s*(?:[-－—~至到]\s*\d{1,2}\s*)?(?:月份?|日|号)(?!元)|\d{1,2}\s*(?:[:：]\s*\d{2}|时\s*\d{1,2}\s*分)")
 _ASKS_DURATION = re.compile(r"多久|多长时间|多少时间|\bhow long\b", re.I)
@@ -27,8 +28,9 @@ _PLACE = re.compile(
     r"|[在于][\u4e00-\u9fff·]{2,12}(?:举行|举办|召开|开幕|闭幕|开展|进行|发生|落地|落户)"
     r"|(?:位于|坐落于|地处)[\u4e00-\u9fff]{2}"
 )
-# Asking why: 为什么 and 为何, not 为 closing a verb ("命名为什么", "称之为什么" ask for a name).
-_ASKS_WHY = re.compile(r"(?<![称名成作认视改分定选列评封立更译变化转誉之以奉拜尊任命聘划归现示义编写做当翻合拆升降提晋追])为(?:什么|何)|原因|缘故|缘由|怎么会|何以|凭什么|靠什么|凭借什么|\bwhy\b", re.I)
+# Asking why (or for what purpose, against what background): 为什么 and 为何, not 为 closing a verb
+# ("命名为什么", "称之为什么" ask for a name).
+_ASKS_WHY = re.compile(r"(?<![称名成作认视改分定选列评封立更译变化转誉之以奉拜尊任命聘划归现示义编写做当翻合拆升降提晋追])为(?:什么|何)|原因|缘故|缘由|怎么会|何以|凭什么|靠什么|凭借什么|(?<![项题科节栏书数条名剧盲面心账曲篇])目的(?!地)|背景(?:是|为)?(?:什么|如何)|什么背景|\bwhy\b", re.I)
 _ASKS_BIRTH = re.compile(r"出生|生于|诞生|籍贯|哪里人|何处人")
 _BIRTH = re.compile(r"出生|生于|诞生|籍贯|\d{4}\s*年生|[^，。]人[，。）)]")
 _ASKS_DEATH = re.compile(r"怎么死|怎样死|如何死|因何而死|死因|死亡原因|怎么去世|如何去世|怎么遇害|遇难原因")
@@ -36,7 +38,7 @@ _DEATH = re.compile(r"死|亡|卒|逝|杀|殁|崩|薨|遇害|遇难|去世|病�
 # A cause given: its marker anywhere ("由于…", "…，因为…", "为了…"), or a consequence drawn from what the
 # quote said before it ("…。因此…", "…，所以…"). A quote that opens with the consequence has its cause
 # in the sentence before it, which it does not hold.
-_CAUSE = re.compile(r"因为|由于|为了|原因|缘于|鉴于|出于|基于|以免|以便|(?<![基诱])因(?![此而素])")
+_CAUSE = re.compile(r"因为|由于|为了|旨在|目的|原因|缘于|鉴于|出于|基于|以免|以便|(?<![基诱])因(?![此而素])")
 _CONSEQUENCE = re.compile(r"[，,；;]故|因此|所以|因而|故而|于是|从而|以致|致使|导致|造成|使得|促使|吸引|在此背景下|正因如此|由此")
 _OPENING = re.compile(r"^[\s“”\"「」]*(?:[^，。；]{0,6}?(?:因此|所以|因而|故而|于是|从而|在此背景下|正因如此|由此))")
 _ASKS_CITIES = re.compile(r"城市|哪座|哪个市|\bcit(?:y|ies)\b|\bwhere\b", re.I)
@@ -90,6 +92,8 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         return bool(_DEATH.search(sentence))  # "怎么死的", "死因" are answered by the death told
     if _ASKS_WHY.search(info.text):
         return gives_cause(sentence)
+    if asks_alias(info.text):
+        return gives_alias(sentence)  # "某树的别名" is answered by "又名…", "别称…"
     if ASKS_NAME.search(info.text):
         return names_after_head(info, sentence)
     if kind := asked_kind(info.text):
@@ -118,6 +122,10 @@ def names_kind(question: str, noun: str, sentence: str) -> bool:
             return True
         at = sentence.find(noun, at + 1)
     return False
+
+
+def asks_why(question: str) -> bool:
+    return bool(_ASKS_WHY.search(question))
 
 
 def gives_cause(quote: str) -> bool:

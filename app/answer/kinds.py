@@ -9,6 +9,7 @@ from typing import Any
 from app.answer.answer_type import fits_type
 from app.answer.naming import asked_head, names_after_head
 from app.answer.question import QuestionInfo
+from app.answer.relations import asked_relation, states_relation
 from app.ingest.metadata import is_credit_line
 from app.schema import Hit
 
@@ -59,6 +60,8 @@ def fits(info: QuestionInfo, hit: Hit, start: int, end: int) -> bool:
         return bool(hit.chunk.newspaper) and hit.chunk.newspaper in text
     if info.kind != "date" and another_year(info.text, text):
         return False  # "2022年度人物" is not answered by the 2021 list
+    if relation := asked_relation(info.text):
+        return states_relation(relation, text)  # "某某是谁的女儿": "某某之女", "某某的女儿"
     if info.kind == "person":
         # Who: a named speaker's words (the answer names them), a byline, an interview line, or a
         # sentence naming someone right after what the question asks about ("导演某某"). A speaker

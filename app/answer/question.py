@@ -156,8 +156,7 @@ def analyse(question: str) -> QuestionInfo:
     people = tuple(dict.fromkeys(w for w, flag in tags if flag == "nr" and 2 <= len(w) <= 4 and not _PLACE_SUFFIX.search(w)))
     return QuestionInfo(
         question, kind, unit, tuple(dict.fromkeys(terms)), english, specifics(question, tags), people,
-        places=places_in(tags), measure=measured(tags) if kind == "number" else (),
-        periods=periods_in(question) if kind == "number" else (),
+        places=places_in(tags), measure=measured(tags) if kind == "number" else (), periods=periods_in(question) if kind == "number" else (),
     )
 
 
@@ -205,6 +204,8 @@ def places_in(tags: list[tuple[str, str]]) -> tuple[str, ...]:
             continue
         if re.fullmatch(r"[东南西北中上下内外]+", word):
             continue  # 东西, 东北: directions, whatever the tagger says
+        if flag == "ns" and word[-1] in _FUNCTION_ENDS | {"不", "没"} and not dictionary_tag(word):
+            continue
         if flag == "ns" or (len(word) >= 3 and _PLACE_SUFFIX.search(word) and flag in ("ns", "nr", "n", "nz", "nt")):
             found.append(word)
     return tuple(dict.fromkeys(found))
@@ -212,7 +213,7 @@ def places_in(tags: list[tuple[str, str]]) -> tuple[str, ...]:
 
 def place_forms(place: str) -> tuple[str, ...]:
     """A place as texts write it: 东湖区 is also 东湖, a 省 without its suffix."""
-    bare = re.sub(r"(?:省|市|自治区|区|县)$", "", place)
+    bare = re.sub(r"(?:省|市|自治区|地区|区|县)$", "", place)
     return (place, bare) if len(bare) >= 2 and bare != place else (place,)
 
 
@@ -225,9 +226,8 @@ _MEASURE_STOP = re.compile(r"^(?:x|p|uj|ul|c|r|t|m|q|ns|f|s)$")
 
 
 def measured(tags: list[tuple[str, str]]) -> tuple[str, ...]:
-    """The words of what a figure question measures: the content words next to its question word,
-    back to the nearest place, time, preposition, 的 or punctuation ("出口总额是多少" -> 出口 总额;
-    "有多少家企业" -> 企业)."""
+    """The words of what a figure question measures: the content words next to its question word, back to the nearest
+    place, time, preposition, 的 or punctuation ("出口总额是多少" -> 出口 总额; "有多少家企业" -> 企业)."""
     at = next((i for i, (w, _) in enumerate(tags) if re.search(r"多少|几", w)), -1)
     if at < 0:
         # No question word: what ends the question is measured ("2023年全国茶叶产量" -> 茶叶 产量).
@@ -289,13 +289,13 @@ def posts(question: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-# jieba's HMM coins "松才" and "叶有" from "鸡毛松才可以", "上部叶有什么": not names.
+# jieba's HMM coins "松才", "叶有" and "锦地罗不" from "鸡毛松才可以", "上部叶有什么", "锦地罗不需要": not names nor places.
 _FUNCTION_ENDS = frozenset("才有是在也都就和与被把将又还")
 
 
 def _name_like(word: str, before: list[tuple[str, str]]) -> bool:
-    """Whether a word tagged as a person's name is one: not a word run into a function character
-    (松才), nor a dictionary noun jieba lists as a name that a thing has ("银行的英文名", "某草的叶子")."""
+    """Whether a word tagged as a person's name is one: not run into a function character (松才), nor a
+    dictionary noun jieba lists as a name that a thing has ("银行的英文名", "某草的叶子")."""
     if not dictionary_tag(word):
         return not (len(word) == 2 and word[1] in _FUNCTION_ENDS)
     return not (len(before) == 2 and before[1][0] == "的" and not before[0][1].startswith("nr"))

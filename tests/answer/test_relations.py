@@ -1,0 +1,66 @@
+"""Questions about other names and kinship, and the grammar other answer types rest on: purposes and
+backgrounds asked as why, clock times, places jieba runs into the next word, titles holding a terminator."""
+
+from __future__ import annotations
+
+from app.answer.answer_type import fits_type
+from app.answer.compose import compose
+from app.answer.corpus import LocalCorpus
+from app.answer.question import analyse, place_forms, places_in
+from app.answer.relations import asked_relation, asks_alias, gives_alias, states_relation
+from app.text import sentence_spans, tagged
+from tests.conftest import make_hit
+
+
+def ask(question: str, text: str):  # type: ignore[no-untyped-def]
+    return compose(question, [make_hit(text)], LocalCorpus([text]))
+
+
+def quoted(question: str, text: str) -> str:
+    answer = ask(question, text)
+    assert not answer.refused, answer.text
+    return "".join(c.quote for c in answer.citations)
+
+
+def test_another_name_is_asked_by_its_markers_and_given_by_them() -> None:
+    assert asks_alias("青岩草的别名是什么？") and asks_alias("这座塔又称之为什么？") and asks_alias("她有什么美誉？")
+    assert not asks_alias("他为什么被称为铁人？") and not asks_alias("青岩草的花期是什么时候？")
+    assert gives_alias("青岩草（学名：未定），又名石上青，是菊科植物。") and gives_alias("她被誉为越剧皇后。")
+    assert not gives_alias("青岩草的叶子呈披针形。")
+    text = "青岩草是菊科植物，高约半米。青岩草又名石上青、岩头草，分布于云南。青岩草的叶子呈披针形，长约三厘米。"
+    assert "又名石上青" in quoted("青岩草的别名是什么？", text)
+
+
+def test_a_kinship_question_is_answered_by_the_sentence_saying_whose_relation_someone_is() -> None:
+    assert asked_relation("张某是谁的女儿？") == "女儿" and asked_relation("李某是哪位皇帝的皇后？") == "皇后"
+    assert asked_relation("张某是谁？") == "" and asked_relation("张某的女儿是谁？") == ""
+    assert states_relation("女儿", "县令王某之长女，幼年随父") and states_relation("女儿", "她是王某的女儿。")
+    assert states_relation("皇后", "北朝某帝的第二任皇后，") and states_relation("妻子", "后嫁学者赵某为妻。")
+    assert states_relation("儿子", "知府刘某之子。")
+    assert not states_relation("女儿", "她是当地最早的女性画家。")  # 的女 also opens 女性
+    text = "张小梅（1920年－1990年），江南画家。她是当地最早的女性画家之一。县令张某之长女，幼年随父学画。"
+    assert "县令张某之长女" in quoted("张小梅是谁的女儿？", text)
+
+
+def test_a_title_holding_a_terminator_is_not_cut_into_sentences() -> None:
+    text = "《再见！我的城》是他的第三张专辑。他说《好！》。《未闭合！这是下一句。"
+    assert [text[a:b] for a, b in sentence_spans(text)] == ["《再见！我的城》是他的第三张专辑。", "他说《好！》。", "《未闭合！", "这是下一句。"]
+
+
+def test_a_purpose_or_background_question_wants_the_cause() -> None:
+    purpose = analyse("她出于什么目的设计了这个方法？")
+    assert fits_type(purpose, "她为了评估药物的影响，设计了这个方法。") and not fits_type(purpose, "这个方法在1952年发表。")
+    background = analyse("决定成立协会的背景是什么？")
+    assert fits_type(background, "由于投机案频发，商人们决定成立协会。")
+    assert not fits_type(background, "在此背景下，商人们决定成立协会。")  # its cause is in the sentence before
+
+
+def test_a_clock_time_or_a_solar_term_answers_when() -> None:
+    when = analyse("每年的什么时候塔下没有影子？")
+    assert fits_type(when, "每年夏至正午12时26分，塔下没有影子。")
+    assert not fits_type(when, "塔下有一块铜牌。")
+
+
+def test_a_place_jieba_runs_into_the_next_word_is_no_place_and_a_region_is_named_without_its_suffix() -> None:
+    assert "锦地罗不" not in places_in(tagged("哪个品种的锦地罗不需要冬眠？"))
+    assert "台湾" in place_forms("台湾地区")
