@@ -126,24 +126,6 @@ def with_antecedent(sentence: Sentence) -> Sentence:
     return replace(sentence, start=span[0])
 
 
-_NEXT_POINT = re.compile(r"\s*(?:[一二三四五六七八九十\d]+[是、.．)）]|第[一二三四五六七八九十\d]+|其[一二三四五六七八九十次]|首先|其次|再次|最后|另一方面|此外)")
-
-
-def to_full_stop(sentence: Sentence) -> Sentence:
-    """A quote that stops at a semicolon, extended to the full stop of its sentence when that is in
-    the same paragraph and not long: the rest of a sentence often finishes what it lists or says."""
-    text = sentence.hit.chunk.text
-    if not sentence.text.rstrip(CLOSERS).endswith(("；", ";")):
-        return sentence
-    if _NEXT_POINT.match(text, sentence.end):
-        return sentence  # the next clause is the next point of a list ("一是…；二是…")
-    stop = re.search(r"[。！？!?\n]", text[sentence.end :])
-    end = sentence.end + stop.end() if stop and stop.group() != "\n" else -1
-    if end < 0 or end - sentence.start > PAIR_MAX_CHARS:
-        return sentence
-    return replace(sentence, end=end)
-
-
 def dated(hit: Hit) -> str:
     """The passage's date as questions write it, so "5月17日那版" is covered by every passage of that day."""
     return date_forms(hit.chunk.date)

@@ -21,7 +21,6 @@ from app.answer.candidates import (
     forms,
     named_groups,
     overlaps,
-    to_full_stop,
     with_antecedent,
 )
 from app.answer.corpus import Corpus
@@ -31,6 +30,7 @@ from app.answer.parts import per_subject, sub_questions
 from app.answer.points import items_marked
 from app.answer.question import COUNTED, QuestionInfo, analyse, asked_count, items_listed, place_forms, posts
 from app.answer.quotes import MIN_SIMILARITY_EN, choose
+from app.answer.runon import run_on
 from app.answer.scorer import SentenceModel
 from app.answer.topic import on_topic
 from app.ingest.metadata import is_credit_line
@@ -38,9 +38,8 @@ from app.ingest.speakers import SPEECH_ALT
 from app.schema import Answer, Citation, Hit
 from app.text import is_cjk, sentence_spans
 
-# Calibrated on both question sets (README, "Evaluation"): any floor on the share of the question's
-# weighted terms a quote covers refused more answerable questions than unanswerable ones, so it is
-# off; refusal rests on absent names and figures and on the answer type.
+# Calibrated (README, "Evaluation"): any floor on the share of the question's weighted terms a quote covers refused
+# more answerable questions than unanswerable ones, so it is off; refusal rests on absent names and figures and the answer type.
 MIN_SUPPORT = 0.0
 
 def placed(info: QuestionInfo, sentence: Sentence, corpus: Corpus | None) -> bool:
@@ -106,7 +105,8 @@ def supported(info: QuestionInfo, chosen: list[Sentence], hits: Sequence[Hit] = 
         return False
     # "具体是哪13条" is not answered by a sentence that names the thirteen without listing them.
     expected = asked_count(info.text)
-    if expected >= 2 and max(sum(items_listed(s.text) for s in chosen), items_marked(chosen)) < expected:
+    runs = [run_on(s) for s in chosen]  # as quoted: through the list it announces, to its full stop
+    if expected >= 2 and max(sum(items_listed(s.text) for s in runs), items_marked(runs)) < expected:
         return False
     # A question asking for a figure or a date is not answered by a sentence without one, nor by a
     # figure about something else: "外贸进出口总额的目标" is not answered by a target for new projects.
@@ -175,8 +175,8 @@ def compose(
     if not chosen:
         return refusal(question, info, hits, topic="、".join(absent_first) or None)
     chosen = [with_antecedent(s) for s in chosen]
-    # A quote stopping at a semicolon runs on to its full stop unless that reaches another quote.
-    longer = [to_full_stop(s) for s in chosen]
+    # A quote runs on through the list it announces, or from a semicolon to its full stop, unless that reaches another quote.
+    longer = [run_on(s, question, first=n == 0) for n, s in enumerate(chosen)]
     chosen = _distinct([run if not any(overlaps(run, o) for o in chosen if o is not s) else s for s, run in zip(chosen, longer)])
     citations, lines = [], []
     for n, sentence in enumerate(chosen, start=1):

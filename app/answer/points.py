@@ -26,10 +26,11 @@ _ORDINALS = (
     ("第", re.compile(_CLAUSE_START + r"第([一二三四五六七八九十])(?:[，、,：:]|是|个方面|方面|条|项)")),
     ("序", re.compile(_CLAUSE_START + r"(首先|其次|再次|最后)[，,]")),
     ("面", re.compile(_CLAUSE_START + r"(一方面|另一方面)")),
-    ("种", re.compile(_CLAUSE_START + r"(?:其中)?(一|另一|第二|第三)种[\u4e00-\u9fff]{0,6}是")),
     ("括", re.compile(_CLAUSE_START + r"[（(]([一二三四五六七八九十])[）)]")),
 )
-_ORDER = {"首先": 1, "其次": 2, "再次": 3, "最后": 99, "一方面": 1, "另一方面": 2, "另一": 2, "第二": 2, "第三": 3}
+# "其中一种…是…另一种是…", "一家名为…；另一家名为…", "一个是…，一个是…": items counted in turn.
+_IN_TURN = re.compile(_CLAUSE_START + r"(?:其中)?(一|另一|第二|第三)([种个家位类名座部件])[\u4e00-\u9fff（）()A-Za-z]{0,8}?(?:是|为|名为|叫)")
+_ORDER = {"首先": 1, "其次": 2, "再次": 3, "最后": 99, "一方面": 1, "另一方面": 2}
 # "在自然资源领域，" "硬件方面，": an opening clause naming the field a point is about.
 _FRAME = re.compile(_CLAUSE_START + r"(?!(?:一|另一|各|多|这|那|这一|其他)方面)(?:在|从|就|对)?([\u4e00-\u9fff“”、和与及]{1,14}?)(领域|方面|层面)[，,]")
 _POINTER = re.compile(rf"^[\s“”]*(?:他|她|其)(?:还|也|同时|进一步|特别|最后)?(?:{SPEECH_ALT})")
@@ -65,6 +66,13 @@ def marks(text: str) -> list[tuple[str, int, int]]:
         for match in pattern.finditer(text):
             word = match.group(1)
             found.append((family, _NUMERALS.index(word) + 1 if word in _NUMERALS else _ORDER[word], match.start(1)))
+    turns: dict[str, int] = {}
+    for match in _IN_TURN.finditer(text):
+        word, counter = match.groups()
+        # a second "一个是" in the same text is the second item
+        position = turns.get(counter, 0) + 1 if word == "一" else {"另一": 2, "第二": 2, "第三": 3}[word]
+        turns[counter] = position
+        found.append((f"一{counter}", position, match.start(1)))
     for match in _FRAME.finditer(text):
         found.append((f"frame:{match.group(2)}", -1, match.start(1)))
     return found
