@@ -15,7 +15,7 @@ _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
 # A year: 2023年, 二〇二三年, or a reign or era year (光绪十一年, 民国元年); not a span of years (过去十年).
 _YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}|[〇零一二三四五六七八九]{4}年"
                    r"|(?<![过历经长持整用花走近这])(?!过去|历经|经过|长达|持续|整整|用了|花了|走过)[\u4e00-\u9fff](?![了过近约达有的第为满余])[\u4e00-\u9fff](?:元|[一二三四五六七八九十]{1,3})年")
-_TIME = re.compile(r"[〇零一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}[日号]|的时候|\d{1,2}\s*月|[春夏秋冬][季天]|[\d一二三四五六七八九十]+岁|时期|年代|世纪|[初末]年|朝末|早上|晚上|上午|下午|正午|中午|凌晨|清晨|傍晚|黄昏|午夜|深夜|夜间|[夏冬]至|[春秋]分|立[春夏秋冬]|\d{1,2}\s*时\s*\d{1,2}\s*分|\d{1,2}[:：]\d{2}|平日|周末|之后|以后|之前|以前")
+_TIME = re.compile(r"[〇零一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}[日号]|的时候|\d{1,2}\s*月|[春夏秋冬][季天]|[\d一二三四五六七八九十]+岁|时期|年代|世纪|[初末]年|朝末|早上|晚上|上午|下午|正午|中午|凌晨|清晨|傍晚|黄昏|午夜|深夜|夜间|[夏冬]至|[春秋]分|立[春夏秋冬]|\d{1,2}\s*时\s*\d{1,2}\s*分|平日|周末|之后|以后|之前|以前")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)
 _CALENDAR = re.compile(r"\d{1,2}\s*(?:[-－—~至到]\s*\d{1,2}\s*)?(?:月份?|日|号)(?!元)|\d{1,2}\s*(?:[:：]\s*\d{2}|时\s*\d{1,2}\s*分)")
 _ASKS_DURATION = re.compile(r"多久|多长时间|多少时间|\bhow long\b", re.I)
@@ -55,8 +55,8 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
             sentence = _CALENDAR.sub(" ", sentence)
         if info.unit == "%":  # a share, or a ratio (男女生比例 "约为1：7")
             return bool(re.search(r"\d\s*[%％]|百分之|\d\s*[:：比]\s*\d", sentence))
-        if info.unit == "元":  # money: 50亿元, 1.5万元, 300元
-            return bool(re.search(r"\d\s*(?:余|多)?\s*[千百万亿]*\s*(?:余|多)?\s*元", sentence))
+        if info.unit == "元":  # money: 50亿元, 1.5万元, 300元, 77亿美元, 20万英镑
+            return bool(re.search(r"\d\s*(?:余|多)?\s*[千百万亿]*\s*(?:余|多)?\s*(?:[美欧港日韩澳台]?元|英镑|卢布|法郎|马克)", sentence))
         if info.unit and info.unit != "个":  # 个 is the general classifier: 八大城市, 三座城市 answer 几个
             # "10个年头" answers 几年, "3.71万人" and "1.4万名" 多少人, "1万余家" and "300多家" 多少家
             units = _SAME_UNIT.get(info.unit, re.escape(info.unit))

@@ -306,7 +306,8 @@ def specifics(question: str, tags: list[tuple[str, str]] | None = None) -> tuple
     dates = [m.group(0).replace(" ", "") for m in DATE_TERM.finditer(question)]  # a date is one fact
     found, tags = list(dates), tags if tags is not None else tagged(question)
     for i, (word, flag) in enumerate(tags):
-        if len(word) < 2 or QUESTION_WORD.search(word) or any(word in date for date in dates) or (
+        asked = i > 0 and QUESTION_WORD.search(tags[i - 1][0])  # "哪位帝王的皇后": what is asked, not a name
+        if len(word) < 2 or QUESTION_WORD.search(word) or asked or any(word in date for date in dates) or (
                 flag == "nr" and not _name_like(word, tags[max(0, i - 2) : i])):
             continue
         place = word in cities() or (flag == "ns" and _PLACE_NAME.match(word))
@@ -314,7 +315,6 @@ def specifics(question: str, tags: list[tuple[str, str]] | None = None) -> tuple
         organisation = len(word) >= 3 and _ORGANISATION.match(word)  # 主办, 举办 are verbs, not 办 offices
         if flag in _SPECIFIC_TAGS or place or figure or organisation:
             found.append(word)
-    # An office named after its level ("市测试局") is one name even where jieba splits it into
-    # 市 / 测试 / 局 and finds no organisation in it.
+    # An office named after its level ("市测试局") is one name even where jieba splits it (市 / 测试 / 局).
     found += [m.group(0) for m in _LEVEL_OFFICE.finditer(question) if not any(m.group(0) in f or f in m.group(0) for f in found)]
     return tuple(dict.fromkeys(found))

@@ -64,3 +64,14 @@ def test_a_clock_time_or_a_solar_term_answers_when() -> None:
 def test_a_place_jieba_runs_into_the_next_word_is_no_place_and_a_region_is_named_without_its_suffix() -> None:
     assert "锦地罗不" not in places_in(tagged("哪个品种的锦地罗不需要冬眠？"))
     assert "台湾" in place_forms("台湾地区")
+
+
+def test_the_noun_a_question_word_asks_about_is_not_something_the_articles_must_name() -> None:
+    assert "帝王" not in analyse("元某是哪位帝王的皇后？").specifics  # jieba tags 帝王 as a name
+    assert "李明" in analyse("李明是哪个局的局长？").specifics
+
+
+def test_money_in_a_foreign_currency_answers_how_much_money() -> None:
+    money = analyse("某公司共斥资多少钱收购了这家企业？")
+    assert fits_type(money, "某公司斥资77亿美元收购该企业。") and fits_type(money, "交易价格为20万英镑。")
+    assert not fits_type(money, "某公司于2014年收购该企业。")
