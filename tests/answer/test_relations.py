@@ -75,3 +75,9 @@ def test_money_in_a_foreign_currency_answers_how_much_money() -> None:
     money = analyse("某公司共斥资多少钱收购了这家企业？")
     assert fits_type(money, "某公司斥资77亿美元收购该企业。") and fits_type(money, "交易价格为20万英镑。")
     assert not fits_type(money, "某公司于2014年收购该企业。")
+
+
+def test_a_count_is_answered_by_naming_each_thing_counted() -> None:
+    count = analyse("卡洛身兼几家骑士团的团长？")
+    assert fits_type(count, "卡洛还是甲骑士团、乙骑士团和丙骑士团的团长。")
+    assert not fits_type(count, "卡洛是甲骑士团的团长。")
