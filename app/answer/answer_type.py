@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from app.answer.naming import ASKS_NAME, names_after_head, short_tags
-from app.answer.question import DATE, NUMBER, QuestionInfo, items_listed
+from app.answer.question import DATE, NUMBER, QuestionInfo
 from app.answer.relations import asks_alias, gives_alias
 from app.text import cities
 
@@ -16,7 +16,7 @@ _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
 # A year: 2023年, 二〇二三年, or a reign or era year (光绪十一年, 民国元年); not a span of years (过去十年).
 _YEAR = re.compile(r"\d{4}\s*年|\d{4}-\d{2}|[〇零一二三四五六七八九]{4}年"
                    r"|(?<![过历经长持整用花走近这])(?!过去|历经|经过|长达|持续|整整|用了|花了|走过)[\u4e00-\u9fff](?![了过近约达有的第为满余])[\u4e00-\u9fff](?:元|[一二三四五六七八九十]{1,3})年")
-_TIME = re.compile(r"[〇零一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}[日号]|的时候|\d{1,2}\s*月|[春夏秋冬][季天]|[\d一二三四五六七八九十]+岁|时期|年代|世纪|[初末]年|朝末|早上|晚上|上午|下午|正午|中午|凌晨|清晨|傍晚|黄昏|午夜|深夜|夜间|[夏冬]至|[春秋]分|立[春夏秋冬]|\d{1,2}\s*时\s*\d{1,2}\s*分|平日|周末|之后|以后|之前|以前")
+_TIME = re.compile(r"[〇零一二三四五六七八九]{4}年|[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}[日号]|的时候|\d{1,2}\s*月|[春夏秋冬][季天]|[\d一二三四五六七八九十]+岁|时期|年代|世纪|[初末]年|朝末|[秦汉晋隋唐宋元明清][初末](?![\u4e00-\u9fff]{0,1}[年期])|早上|晚上|上午|下午|正午|中午|凌晨|清晨|傍晚|黄昏|午夜|深夜|夜间|[夏冬]至|[春秋]分|立[春夏秋冬]|\d{1,2}\s*时\s*\d{1,2}\s*分|平日|周末|之后|以后|之前|以前")
 _ASKS_DAY = re.compile(r"哪天|哪一天|几号|几月几日|日期|什么日子|what date|which day", re.I)
 _CALENDAR = re.compile(r"\d{1,2}\s*(?:[-－—~至到]\s*\d{1,2}\s*)?(?:月份?|日|号)(?!元)|\d{1,2}\s*(?:[:：]\s*\d{2}|时\s*\d{1,2}\s*分)")
 _ASKS_DURATION = re.compile(r"多久|多长时间|多少时间|\bhow long\b", re.I)
@@ -35,7 +35,8 @@ _ASKS_WHY = re.compile(r"(?<![称名成作认视改分定选列评封立更译�
 _ASKS_BIRTH = re.compile(r"出生|生于|诞生|籍贯|哪里人|何处人")
 _BIRTH = re.compile(r"出生|生于|诞生|籍贯|\d{4}\s*年生|[^，。]人[，。）)]")
 _ASKS_DEATH = re.compile(r"怎么死|怎样死|如何死|因何而死|死因|死亡原因|怎么去世|如何去世|怎么遇害|遇难原因")
-_DEATH = re.compile(r"死|亡|卒|逝|杀|殁|崩|薨|遇害|遇难|去世|病故|丧生|牺牲|自尽|缢")
+_ASKS_DIED = re.compile(r"逝世|去世|死亡|死于|病逝|病故|遇害|牺牲|驾崩|[何哪].{0,4}死")
+_DEATH = re.compile(r"死|亡|卒|逝|杀|殁|崩|薨|遇害|遇难|去世|辞世|过世|离世|谢世|病故|丧生|牺牲|自尽|缢")
 # A cause given: its marker anywhere ("由于…", "…，因为…", "为了…"), or a consequence drawn from what the
 # quote said before it ("…。因此…", "…，所以…"). A quote that opens with the consequence has its cause
 # in the sentence before it, which it does not hold.
@@ -71,6 +72,9 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         def new(pattern: re.Pattern[str]) -> bool:
             return any(m.group(0).replace(" ", "") not in info.text for m in pattern.finditer(sentence))
 
+        # When someone was born or died is answered by the birth or death told ("卒", not "出生").
+        if (_ASKS_BIRTH.search(info.text) and not _BIRTH.search(sentence)) or (_ASKS_DIED.search(info.text) and not _DEATH.search(sentence)):
+            return False
         # "哪天" wants a day, "哪年" a year: "今年4月" answers neither.
         if _ASKS_DAY.search(info.text):
             return new(_DAY)
@@ -128,8 +132,9 @@ def names_kind(question: str, noun: str, sentence: str) -> bool:
 
 
 def listed(info: QuestionInfo, sentence: str) -> bool:
-    """Whether a sentence lists the things a count question counts, each named by its noun."""
-    return any(sentence.count(noun) >= 2 for noun in info.measure) and items_listed(sentence) >= 2
+    """Whether a sentence lists the things a count question counts, each named by its noun: "A骑士团、
+    B骑士团和C骑士团" (not "从A、B、C3个方面发力…在这方面", where the noun comes back but names no item)."""
+    return any(re.search(rf"{re.escape(noun)}(?:、|和|与|及|以及)[^，。；]*?{re.escape(noun)}", sentence) for noun in info.measure)
 
 
 def asks_why(question: str) -> bool:

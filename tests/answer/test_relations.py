@@ -81,3 +81,11 @@ def test_a_count_is_answered_by_naming_each_thing_counted() -> None:
     count = analyse("卡洛身兼几家骑士团的团长？")
     assert fits_type(count, "卡洛还是甲骑士团、乙骑士团和丙骑士团的团长。")
     assert not fits_type(count, "卡洛是甲骑士团的团长。")
+    # the noun coming back names no item here: "…3个方面发力…在这方面"
+    assert not fits_type(analyse("商务部将从几个方面发力？"), "将从绿色化、智能化、适老化等方面发力，引导企业在这方面进行探索。")
+
+
+def test_when_someone_died_is_answered_by_the_death_told_and_a_dynasty_s_end_is_a_time() -> None:
+    died = analyse("潘某逝世的时间是？")
+    assert fits_type(died, "清同治十二年(1873年)，卒。") and not fits_type(died, "清嘉庆九年(1804年)，潘某出生。")
+    assert fits_type(analyse("这种制度什么时候开始瓦解的？"), "这种制度在唐末的战乱中瓦解。")
