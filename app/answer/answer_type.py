@@ -85,6 +85,8 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         return new(DATE) or new(_TIME)
     if info.kind in ("place", "general") and _ASKS_BIRTH.search(info.text):
         return bool(_BIRTH.search(sentence))  # "出生于哪里" is answered by the birth told
+    if asks_alias(info.text):
+        return gives_alias(sentence)  # "某树的别名" is answered by "又名…", "别称…"
     if aspect := asked_aspect(info.text):
         return about_aspect(aspect, sentence)
     if info.kind in ("place", "list") and _ASKS_CITIES.search(info.text):
@@ -99,8 +101,6 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         return bool(_DEATH.search(sentence))  # "怎么死的", "死因" are answered by the death told
     if _ASKS_WHY.search(info.text):
         return gives_cause(sentence)
-    if asks_alias(info.text):
-        return gives_alias(sentence)  # "某树的别名" is answered by "又名…", "别称…"
     if ASKS_NAME.search(info.text):
         return names_after_head(info, sentence)
     if kind := asked_kind(info.text):

@@ -22,6 +22,7 @@ from app.answer.kinds import (
 )
 from app.answer.openings import dateline_end, pointer_end, points_back, sentence_before, topic_of
 from app.answer.question import QUESTION_WORD, QuestionInfo
+from app.answer.relations import asks_alias, gives_alias
 from app.answer.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.dates import DATE_TERM, date_forms, date_variants
 from app.ingest.metadata import CREDIT_LINE, is_credit_line
@@ -36,7 +37,7 @@ ENGLISH_PASSAGES = 5
 MAX_TIED = 12  # more quotes tied for best than this are not told apart by meaning (each costs an encoding)
 MIN_CHARS = 9  # a passage's opening shorter than this is a fragment ("定域全时的活力。"), not what it says
 # A short sentence may answer alone ("史称魏献子。", "被誉为晋剧皇后。") when it is at least this long,
-# says something the question asks about and is not cut off ("首播编辑...") or a byline.
+# says something the question asks about (or gives the other name it asks for) and is not cut off ("首播编辑...") or a byline.
 MIN_QUOTE_CHARS = 5
 _CUT_OFF = re.compile(r"(?:\.{2,}|…+)\s*$")
 
@@ -213,8 +214,9 @@ def candidates(info: QuestionInfo, hits: list[Hit]) -> list[tuple[Hit, int, int]
 
 
 def _short_answer(info: QuestionInfo, sentence: str) -> bool:
+    """A short sentence that says something the question asks about, or gives the other name it asks for."""
     return (len(sentence) >= MIN_QUOTE_CHARS and not _CUT_OFF.search(sentence) and not is_credit_line(sentence)
-            and any(form in sentence for term in info.terms for form in forms(term)))
+            and (any(form in sentence for term in info.terms for form in forms(term)) or (asks_alias(info.text) and gives_alias(sentence))))
 
 
 def _dateline(sentence: str) -> int:

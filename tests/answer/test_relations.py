@@ -29,6 +29,9 @@ def test_another_name_is_asked_by_its_markers_and_given_by_them() -> None:
     assert not gives_alias("青岩草的叶子呈披针形。")
     text = "青岩草是菊科植物，高约半米。青岩草又名石上青、岩头草，分布于云南。青岩草的叶子呈披针形，长约三厘米。"
     assert "又名石上青" in quoted("青岩草的别名是什么？", text)
+    # a short sentence giving the other name is quotable, and a "有什么" question asking for it is no list
+    text = "王某，女，1940年生，山西人。七岁学戏，演过《教子》、《回龙阁》等戏。被誉为越剧皇后。"
+    assert quoted("王某有什么美誉？", text).startswith("被誉为越剧皇后。")
 
 
 def test_a_kinship_question_is_answered_by_the_sentence_saying_whose_relation_someone_is() -> None:
