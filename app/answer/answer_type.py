@@ -85,7 +85,7 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
         return new(DATE) or new(_TIME)
     if info.kind in ("place", "general") and _ASKS_BIRTH.search(info.text):
         return bool(_BIRTH.search(sentence))  # "出生于哪里" is answered by the birth told
-    if asks_alias(info.text):
+    if asks_alias(info.text) and not _ASKS_WHY.search(info.text):  # "为什么又叫X" asks why
         return gives_alias(sentence)  # "某树的别名" is answered by "又名…", "别称…"
     if aspect := asked_aspect(info.text):
         return about_aspect(aspect, sentence)

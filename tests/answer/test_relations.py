@@ -27,6 +27,8 @@ def test_another_name_is_asked_by_its_markers_and_given_by_them() -> None:
     assert not asks_alias("他为什么被称为铁人？") and not asks_alias("青岩草的花期是什么时候？")
     assert gives_alias("青岩草（学名：未定），又名石上青，是菊科植物。") and gives_alias("她被誉为越剧皇后。")
     assert not gives_alias("青岩草的叶子呈披针形。")
+    why = analyse("青岩草为什么又叫石上青？")  # asks why, not for the name
+    assert fits_type(why, "因其生于石上，故名石上青。") and not fits_type(why, "青岩草又名石上青。")
     text = "青岩草是菊科植物，高约半米。青岩草又名石上青、岩头草，分布于云南。青岩草的叶子呈披针形，长约三厘米。"
     assert "又名石上青" in quoted("青岩草的别名是什么？", text)
     # a short sentence giving the other name is quotable, and a "有什么" question asking for it is no list
