@@ -1,4 +1,4 @@
-"""Questions that ask what else something is called ("某树的别名是什么", "某佛又称之为什么") or how
+"""Questions that ask what else something is called ("某树的别名是什么", "文件全称是什么") or how
 someone is related to another ("某某是谁的女儿", "某某是哪位皇帝的皇后"), and whether a sentence says it.
 General grammar: the markers Chinese uses for another name, and its kinship and marriage nouns."""
 
@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 
 # Asking for another name: 别名, 又称… (not "为什么被称为", which asks why).
-_ASKS_ALIAS = re.compile(r"别名|别称|又名|又称|又叫|亦称|也称|俗称|俗名|简称|别号|外号|绰号|昵称|美誉|称号|称之为什么|还叫什么|还被称为什么")
-# Saying one: "又名…", "别称…", "亦作…", "俗称…", "被誉为…".
+_ASKS_ALIAS = re.compile(r"全称|全名|别名|别称|又名|又称|又叫|亦称|也称|俗称|俗名|简称|别号|外号|绰号|昵称|美誉|称号|称之为什么|还叫什么|还被称为什么")
+# Saying one: "又名…", "别称…", "亦作…", "俗称…", "被誉为…"; a full name is given with the short one
+# it stands for ("《…若干政策措施》(以下简称《若干措施》)").
 _ALIAS = re.compile(
     r"又名|又称|又叫|又作|又译|别名|别称|亦称|亦作|亦名|也称|也叫|也作|或称|俗称|俗名|简称|通称|旧称|古称|原名|本名|别号|外号|绰号|昵称|"
-    r"人称|号称|誉为|称为|称作|称之为|被称|之称|美誉"
+    r"人称|号称|誉为|称为|称作|称之为|被称|之称|美誉|全称|全名"
 )
 # Kinship and marriage nouns, with the one-character forms texts use after 之 ("某某之女") or in
 # "嫁…为妻".

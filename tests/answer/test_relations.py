@@ -27,6 +27,8 @@ def test_another_name_is_asked_by_its_markers_and_given_by_them() -> None:
     assert not asks_alias("他为什么被称为铁人？") and not asks_alias("青岩草的花期是什么时候？")
     assert gives_alias("青岩草（学名：未定），又名石上青，是菊科植物。") and gives_alias("她被誉为越剧皇后。")
     assert not gives_alias("青岩草的叶子呈披针形。")
+    text = "专家认为，某市这次出台的《若干措施》提升了楼市信心。8月17日，某市发布《促进房地产市场平稳发展的若干措施》(以下简称《若干措施》)。"
+    assert "促进房地产市场平稳发展的若干措施" in quoted("某市出台的楼市新政，文件全称是什么？", text)
     why = analyse("青岩草为什么又叫石上青？")  # asks why, not for the name
     assert fits_type(why, "因其生于石上，故名石上青。") and not fits_type(why, "青岩草又名石上青。")
     text = "青岩草是菊科植物，高约半米。青岩草又名石上青、岩头草，分布于云南。青岩草的叶子呈披针形，长约三厘米。"
