@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
+from app.answer.figures import COUNTERS
 from app.answer.naming import ASKS_NAME, names_after_head, short_tags
 from app.answer.question import DATE, NUMBER, QuestionInfo
 from app.answer.relations import asks_alias, gives_alias
 from app.text import cities
 
-COUNTERS = frozenset("个家项条种类所座位名部件批支艘台辆处")  # units that count things, not amounts of money, time or share
 _SAME_UNIT = {"人": "人|名|位", "名": "名|人|位", "位": "位|名|人", "家": "家|个", "天": "天|日"}  # ways to count the same things
 _DAY = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}")
 # A year: 2023年, 二〇二三年, or a reign or era year (光绪十一年, 民国元年); not a span of years (过去十年).
@@ -59,7 +59,7 @@ def fits_type(info: QuestionInfo, sentence: str) -> bool:
             return bool(re.search(r"\d\s*[%％]|百分之|\d\s*[:：比]\s*\d", sentence))
         if info.unit == "元":  # money: 50亿元, 1.5万元, 300元, 77亿美元, 20万英镑
             return bool(re.search(r"\d\s*(?:余|多)?\s*[千百万亿]*\s*(?:余|多)?\s*(?:[美欧港日韩澳台]?元|美金|英镑|卢布|法郎|马克)", sentence))
-        if info.unit in COUNTERS and listed(info, sentence):
+        if (info.unit in COUNTERS or info.unit in ("名", "位")) and listed(info, sentence):
             return True  # "身兼几家骑士团的团长" is answered by naming them: "A骑士团、B骑士团和C骑士团"
         if info.unit and info.unit != "个":  # 个 is the general classifier: 八大城市, 三座城市 answer 几个
             # "10个年头" answers 几年, "3.71万人" and "1.4万名" 多少人, "1万余家" and "300多家" 多少家

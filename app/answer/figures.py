@@ -24,7 +24,7 @@ UNITS = (
     "宗", "笔", "所", "座", "GB", "MW", "kW",
 )
 # Units that count things: a claim may say 个 for any of them ("30个项目" for "项目30项").
-_COUNTERS = frozenset("项个家条篇届座所台辆件款种类批期层处场轮份张部支只本间栋套片站艘架例宗笔")
+COUNTERS = frozenset("项个家条篇届座所台辆件款种类批期层处场轮份张部支只本间栋套片站艘架例宗笔")
 _SAME = ({"名", "位", "人"}, {"元", "块"})
 _FILLER = "余多来几"
 _ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
@@ -109,7 +109,7 @@ def same_unit(a: str, b: str) -> bool:
     """Units that may stand for each other."""
     if a == b:
         return True
-    if {a, b} <= _COUNTERS and "个" in (a, b):
+    if {a, b} <= COUNTERS and "个" in (a, b):
         return True
     return any(a in group and b in group for group in _SAME)
 

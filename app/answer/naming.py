@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import re
 
+from app.answer.figures import chinese_number
 from app.answer.question import QuestionInfo
 from app.ingest.speakers import has_surname
 from app.text import dictionary_tag, tagged, words
@@ -90,16 +91,8 @@ def _same_thing(question: str, head: str, before: str) -> bool:
     return not count or count.group(1) in question or _value(count.group(1)) in {_value(c) for c in re.findall(r"[\d一二三四五六七八九十两]+", question)}
 
 
-_DIGITS = dict(zip("一二三四五六七八九", range(1, 10))) | {"两": 2}
-
-
-def _value(numeral: str) -> int:
-    if numeral.isdigit():
-        return int(numeral)
-    if "十" in numeral:
-        tens, _, ones = numeral.partition("十")
-        return _DIGITS.get(tens, 1) * 10 + _DIGITS.get(ones, 0)
-    return _DIGITS.get(numeral, -1)
+def _value(numeral: str) -> float | None:
+    return float(numeral) if numeral.isdigit() else chinese_number(numeral)
 
 
 def _a_name(question: str, rest: str, marked: bool) -> bool:
