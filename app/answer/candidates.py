@@ -144,6 +144,11 @@ def coverage(info: QuestionInfo, text: str, where: str, idf: Idf) -> float:
     return found / total
 
 
+def _held(asked: tuple[str, ...], text: str) -> float:
+    """Share of what a question pins down (its names, places or periods) that the text holds."""
+    return sum(any(form in text for form in forms(term)) for term in asked) / len(asked) if asked else 0.0
+
+
 def named_groups(question: str, hits: list[Hit]) -> list[tuple[str, set[str]]]:
     """(name, passage ids) of each person and department the question names (by name, alias or, in
     English, pinyin), in the order it names them. A department is left out when a person of it is named
@@ -239,19 +244,17 @@ def features(
     if not spans:
         return [], [], np.zeros((0, len(FEATURES)))
     texts = [hit.chunk.text[a:b] for hit, a, b in spans]
+    wheres = [f"{context(hit, a, b)} {dated(hit)} {antecedent(hit, a, text)} {topic_of(hit.chunk.text, a)}" for (hit, a, b), text in zip(spans, texts)]
     if info.english and similarity is not None:
         supports = [float(s) for s in similarity(info.text, texts)]
     else:
-        supports = [
-            coverage(info, text, f"{context(hit, a, b)} {dated(hit)} {antecedent(hit, a, text)} {topic_of(hit.chunk.text, a)}", idf)
-            for (hit, a, b), text in zip(spans, texts)
-        ]
+        supports = [coverage(info, text, where, idf) for text, where in zip(texts, wheres)]
     singles = {(hit.chunk.id, a) for hit, a, b in spans}
     places = english_places(info.text) if info.english else ()
     asked = " " + re.sub(r"[^a-z]+", " ", info.text.lower()) + " "
     pairs = set(bigrams(QUESTION_WORD.sub(" ", info.text)))
     rows = []
-    for (hit, a, b), text, support in zip(spans, texts, supports):
+    for (hit, a, b), text, support, where in zip(spans, texts, supports, wheres):
         # (A quote that ends 。” is one sentence: the full stop inside the closing quote is its end.)
         is_pair = any(c in "。！？!?；;\n" for c in text.rstrip(CLOSERS)[:-1]) and (hit.chunk.id, a) in singles
         name = hit.chunk.voice_at(a, b)[0]
@@ -272,6 +275,10 @@ def features(
             "english_support": support if info.english else 0.0,
             "english_name": float(bool(spelled) and (f" {spelled[0]} {spelled[1]} " in asked or f" {spelled[2]} " in asked)),
             "english_place": sum(p in text for p in places) / len(places) if places else 0.0,
+            "specifics": _held(info.specifics, f"{text} {where}"),
+            "places": _held(info.places, f"{text} {where}"),
+            "periods": _held(info.periods, f"{text} {where}"),
+            "speaker_named": float(bool(name) and any(name in person or person in name for person in info.people)),
         }
         rows.append([row[name] for name in FEATURES])
     return spans, supports, np.array(rows, dtype=np.float64)

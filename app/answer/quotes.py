@@ -191,13 +191,18 @@ def select(info: QuestionInfo, ranked: list[Sentence]) -> list[Sentence]:
 
 def lead(info: QuestionInfo, ranked: list[Sentence]) -> Sentence:
     """The quote that answers best: the best-scoring one, or a close one holding what the question asks for."""
-    typed = [s for s in ranked if fits(info, s.hit, s.start, s.end)]
+    typed = [s for s in ranked if leads_by_type(info, s)]
     if info.kind == "number":
         # Only a figure about what was asked answers a figure question (see supported): lead with the
         # best such sentence whatever outscores it, rather than refuse because it ranked lower.
-        typed = [s for s in typed if on_topic(info, s)]
         return typed[0] if typed else ranked[0]
     return typed[0] if typed and typed[0].score >= SIBLING_RATIO * ranked[0].score else ranked[0]
+
+
+def leads_by_type(info: QuestionInfo, sentence: Sentence) -> bool:
+    """Whether a quote holds what the question asks for, as lead() prefers it: for a figure question,
+    a figure about what was asked."""
+    return fits(info, sentence.hit, sentence.start, sentence.end) and (info.kind != "number" or on_topic(info, sentence))
 
 
 def _above_floor(info: QuestionInfo, sentence: Sentence) -> float:

@@ -31,9 +31,13 @@ FEATURES = (
     "english_support",  # support, for English questions only
     "english_name",  # an English question spells the sentence speaker's name
     "english_place",  # share of the places an English question names that the sentence names
+    "specifics",  # share of the names, places, organisations and figures the question is about held by the sentence or its context
+    "places",  # share of the places the question pins down held by the sentence or its context
+    "periods",  # share of the periods a figure question pins down (上半年, 8月份) held by the sentence or its context
+    "speaker_named",  # the sentence's speaker is a person the question names
 )
 MODEL_FILE = "answer_model.json"
-PRIOR_FILE = "answer_prior.json"  # the weights fitting starts from (the former hand-set ones)
+PRIOR_FILE = "answer_prior.json"  # where fitting starts: support, and the quote-length and OCR choices it keeps
 
 
 @dataclass(frozen=True)

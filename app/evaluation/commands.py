@@ -94,7 +94,7 @@ def fit_answerer(
     out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the model (default eval/reports/answer_model-<timestamp>.json); try it with BIAOGAN_ANSWER_MODEL.")] = None,
     rgb_items: Annotated[int, typer.Option("--rgb-items", min=0, help="RGB questions used (reader protocol, noise 0.4).")] = 150,
     benchmarks: Annotated[Optional[Path], typer.Option("--benchmarks", help="Folder holding news-dev/, cmrc2018/ and rgb-zh/ (default ../shared/benchmarks).")] = None,
-    l2: Annotated[str, typer.Option("--l2", help="Penalties to try, comma-separated; cross-validation picks one.")] = "0.03,0.1,0.3,3,30",
+    min_gain: Annotated[str, typer.Option("--min-gain", help="Least top-1 gains a weight step must bring, comma-separated; cross-validation picks one.")] = "0,0.001,0.002,0.003,0.005,0.01",
     prior: Annotated[Optional[Path], typer.Option("--prior", help="Model whose weights the fit starts from (default: app/data/answer_prior.json).")] = None,
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
@@ -102,9 +102,11 @@ def fit_answerer(
     from app.evaluation.fit_run import run_fit
 
     try:
-        l2s = [float(x) for x in l2.split(",") if x.strip()]
+        gains = [float(x) for x in min_gain.split(",") if x.strip()]
     except ValueError as exc:
-        raise InputError(f"--l2 must be numbers separated by commas, not {l2!r}") from exc
-    table, path = run_fit(settings_from(seeds, index, model), out, rgb_items, benchmarks, l2s, prior)
+        raise InputError(f"--min-gain must be numbers separated by commas, not {min_gain!r}") from exc
+    if not gains or min(gains) < 0:
+        raise InputError(f"--min-gain needs at least one number, none negative, not {min_gain!r}")
+    table, path = run_fit(settings_from(seeds, index, model), out, rgb_items, benchmarks, gains, prior)
     typer.echo(table)
     typer.echo(f"\nwrote {path}")
