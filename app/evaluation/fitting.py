@@ -2,10 +2,11 @@
 
 Each answerable question of each set gives its candidate sentences (from the passages retrieved for
 it, or the passages a reader set hands over), their features, and a label: whether the sentence
-holds at least half of the question's key facts (CMRC and RGB: a gold answer). The weights are
-fitted by coordinate ascent on top-1 (the share of questions whose picked candidate holds the
-answer; each set weighing the same), starting from the prior weights, with leave-one-set-out
-cross-validation (trained on the other sets, scored on the held-out one), then on all sets; the weights and the
+holds at least half of the question's key facts (CMRC and RGB: a gold answer; a quote that is a
+question never does). The weights are fitted by coordinate ascent on top-1 (the share of questions
+whose lead quote, picked as the answerer picks it, holds the answer; each set weighing the same),
+from the prior weights, averaged over bootstrap samples, with leave-one-set-out cross-validation
+(trained on the other sets, scored on the held-out one), then on all sets; the weights and the
 cross-validated figures are written to a model file, which `biaogan eval` can then judge end to end
 before it replaces app/data/answer_model.json.
 """
@@ -102,8 +103,12 @@ class _Packed:
         self.labels = np.concatenate([g.labels for g in groups]) > 0 if groups else np.zeros(0, dtype=bool)
         self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
         self.group = np.repeat(np.arange(len(groups)), sizes)
-        self.cosines = np.concatenate([g.cosines if g.cosines is not None else np.full(len(g.rows), np.nan) for g in groups]) if groups else np.zeros(0)
-        self.typed = np.concatenate([g.typed if g.typed is not None else np.zeros(len(g.rows), dtype=bool) for g in groups]) if groups else np.zeros(0, dtype=bool)
+        self.cosines = np.concatenate(
+            [g.cosines if g.cosines is not None else np.full(len(g.rows), np.nan) for g in groups]
+        ) if groups else np.zeros(0)
+        self.typed = np.concatenate(
+            [g.typed if g.typed is not None else np.zeros(len(g.rows), dtype=bool) for g in groups]
+        ) if groups else np.zeros(0, dtype=bool)
         self.typed_first = np.array([g.typed_first for g in groups], dtype=bool)
         names = sorted({g.dataset for g in groups})
         self.sets = np.array([names.index(g.dataset) for g in groups], dtype=int)
