@@ -21,7 +21,7 @@ from app.answer.kinds import (
     is_heading,
 )
 from app.answer.openings import dateline_end, pointer_end, points_back, sentence_before, topic_of
-from app.answer.question import QUESTION_WORD, QuestionInfo
+from app.answer.question import QUESTION_WORD, QuestionInfo, period_forms, place_forms
 from app.answer.relations import asks_alias, gives_alias
 from app.answer.scorer import FEATURES, SentenceModel, default_model, length_feature
 from app.dates import DATE_TERM, date_forms, date_variants
@@ -144,9 +144,10 @@ def coverage(info: QuestionInfo, text: str, where: str, idf: Idf) -> float:
     return found / total
 
 
-def _held(asked: tuple[str, ...], text: str) -> float:
-    """Share of what a question pins down (its names, places or periods) that the text holds."""
-    return sum(any(form in text for form in forms(term)) for term in asked) / len(asked) if asked else 0.0
+def _held(asked: tuple[str, ...], text: str, written: Callable[[str], tuple[str, ...]] = forms) -> float:
+    """Share of what a question pins down (its names, places or periods) that the text holds, each
+    in any of the ways texts write it (`written`: forms, place_forms or period_forms)."""
+    return sum(any(form in text for form in written(term)) for term in asked) / len(asked) if asked else 0.0
 
 
 def named_groups(question: str, hits: list[Hit]) -> list[tuple[str, set[str]]]:
@@ -276,8 +277,8 @@ def features(
             "english_name": float(bool(spelled) and (f" {spelled[0]} {spelled[1]} " in asked or f" {spelled[2]} " in asked)),
             "english_place": sum(p in text for p in places) / len(places) if places else 0.0,
             "specifics": _held(info.specifics, f"{text} {where}"),
-            "places": _held(info.places, f"{text} {where}"),
-            "periods": _held(info.periods, f"{text} {where}"),
+            "places": _held(info.places, f"{text} {where}", place_forms),
+            "periods": _held(info.periods, f"{text} {where}", period_forms),
             "speaker_named": float(bool(name) and any(name in person or person in name for person in info.people)),
         }
         rows.append([row[name] for name in FEATURES])

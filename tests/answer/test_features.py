@@ -36,3 +36,11 @@ def test_a_quote_whose_speaker_the_question_names_says_so() -> None:
     spans, _, rows = features(info, hits, lambda term: 1.0)
     named = {hit.chunk.speaker: value for (hit, _, _), value in zip(spans, _column(rows, "speaker_named"))}
     assert named == {"王刚": 1.0, "李红": 0.0}
+
+
+def test_a_place_and_period_count_as_held_however_texts_write_them() -> None:
+    # "河西区…8月份" in the question; the text says "河西" and "8月".
+    info = analyse("河西区8月份进出口总额是多少？")
+    assert info.places and info.periods
+    spans, _, rows = features(info, [make_hit("河西8月进出口总额达12亿元。")], lambda term: 1.0)
+    assert _column(rows, "places") == [1.0] * len(spans) and _column(rows, "periods") == [1.0] * len(spans)
