@@ -149,7 +149,7 @@ def compose(
     clearly better than anything new, or (strict) if nothing else fits. A question that asks two
     things ("…在什么时间？在哪座城市举办？") gets quotes for each; a part the articles do not answer
     is named in a notice, and when the first part is not answered the question is refused."""
-    info = _analysed(question, corpus, analogous)
+    info = analysed(question, corpus, analogous)
     chosen: list[Sentence] = []
     unanswered: list[str] = []
     absent_first: list[str] = []
@@ -158,7 +158,7 @@ def compose(
     distributed = len(per_subject(question)) > 1 and len(named_groups(question, hits)) < 2
     parts = sub_questions(question, distribute=distributed)
     for index, part in enumerate(parts):
-        part_info = info if part == question else _analysed(part, corpus, analogous)
+        part_info = info if part == question else analysed(part, corpus, analogous)
         absent = missing(part_info, corpus)
         # A later part is answered by something the earlier parts did not already quote, unless it asks
         # the same of another subject: one sentence often names both ("统筹:甲 美编:乙").
@@ -200,14 +200,14 @@ def recut(term: str, has: Callable[[str], bool]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in (start, end) if p))
 
 
-def _analysed(question: str, corpus: Corpus, analogous: bool) -> QuestionInfo:
+def analysed(question: str, corpus: Corpus, analogous: bool) -> QuestionInfo:
+    """The question as read over a corpus: words recut to the corpus's, common and unseen ones marked."""
     info = analyse(question)
-    terms = [part for term in info.terms for part in (recut(term, corpus.has) or (term,))]
-    info = replace(info, terms=tuple(dict.fromkeys(terms)))
+    terms = tuple(dict.fromkeys(part for term in info.terms for part in (recut(term, corpus.has) or (term,))))
     info = replace(
-        info, common=frozenset(t for t in info.terms if corpus.common(t)),
+        info, terms=terms, common=frozenset(t for t in terms if corpus.common(t)),
         # Chinese words only: a Latin term is matched whatever its case (mu5735 as MU5735), which has() is not.
-        unseen=frozenset(t for t in info.terms if all(is_cjk(c) for c in t) and not any(corpus.has(form) for form in forms(t))),
+        unseen=frozenset(t for t in terms if all(is_cjk(c) for c in t) and not any(corpus.has(form) for form in forms(t))),
     )
     if analogous:
         # "那商务局呢？" after 发改委's investment target asks for 商务局's counterpart figure, which

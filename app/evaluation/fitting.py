@@ -1,31 +1,32 @@
 """`biaogan fit-answerer`: fit the sentence model (app/answer/scorer.py) on every development set.
 
 Each answerable question of each set gives its candidate sentences (from the passages retrieved for
-it, or the passages a reader set hands over), their features, and a label: whether the sentence
-holds at least half of the question's key facts (CMRC and RGB: a gold answer; a quote that is a
-question never does). The weights are fitted by coordinate ascent on top-1 (the share of questions
-whose lead quote, picked as the answerer picks it, holds the answer; each set weighing the same),
-from the prior weights, averaged over bootstrap samples, with leave-one-set-out cross-validation
-(trained on the other sets, scored on the held-out one), then on all sets; the weights and the
-cross-validated figures are written to a model file, which `biaogan eval` can then judge end to end
-before it replaces app/data/answer_model.json.
+it, or the passages a reader set hands over), their features, and a label for each: whether the
+answer it leads is right, composed as the answerer composes it and judged as the evaluation judges
+it (app/evaluation/labels.py; or, with --labels quote, whether the sentence itself holds at least
+half of the key facts). A quote that is a question is never labelled right. The weights are fitted
+by coordinate ascent on top-1 (the share of questions whose lead quote, picked as the answerer picks
+it, is labelled right; each set weighing the same), from the prior weights, averaged over bootstrap
+samples, with leave-one-set-out cross-validation (trained on the other sets, scored on the held-out
+one), then on all sets; the weights and the cross-validated figures are written to a model file,
+which `biaogan eval` can then judge end to end before it replaces app/data/answer_model.json.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 from tqdm import tqdm
 
 from app.answer.candidates import MAX_TIED, Sentence, features
+from app.answer.compose import analysed
 from app.answer.corpus import LocalCorpus
-from app.answer.question import analyse
 from app.answer.quotes import SIBLING_RATIO, leads_by_type
 from app.answer.scorer import FEATURES, SentenceModel
+from app.evaluation.labels import whole_answer_labels
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,9 @@ class Group:
     # whether it leads with the best of them whatever outscores it (a figure question).
     typed: np.ndarray | None = None
     typed_first: bool = False
+    # Labels when a candidate leads for holding what is asked, ahead of better-scoring candidates,
+    # which may then join it (app.evaluation.labels.Led); None: as `labels`.
+    typed_labels: np.ndarray | None = None
 
 
 def _squash(text: str) -> str:
@@ -65,10 +69,14 @@ def held(text: str, facts: list[list[str]]) -> float:
     return sum(any(_squash(option) in plain for option in fact) for fact in facts) / len(facts) if facts else 0.0
 
 
-def group_of(dataset: str, qid: str, question: str, hits: list, corpus: Any, similarity: Any, facts: list[list[str]]) -> Group | None:  # type: ignore[type-arg]
-    """Candidates of one question; None when none of them holds the answer (nothing to learn from)."""
-    info = analyse(question)
-    info = replace(info, common=frozenset(t for t in info.terms if corpus.common(t)))
+def group_of(
+    dataset: str, qid: str, question: str, hits: list, corpus: Any, similarity: Any, facts: list[list[str]],  # type: ignore[type-arg]
+    whole: SentenceModel | None = None, on_quotes: bool = False,
+) -> Group | None:
+    """Candidates of one question; None when none of them holds the answer (nothing to learn from).
+    With `whole`, a candidate's label is whether the answer it leads is right (app.evaluation.labels;
+    the other quotes ranked by `whole`); otherwise whether it holds half the key facts itself."""
+    info = analysed(question, corpus, False)  # the question as the answerer reads it over this corpus
     spans, _, rows = features(info, hits, corpus.idf, similarity)
     if not spans:
         return None
@@ -79,11 +87,15 @@ def group_of(dataset: str, qid: str, question: str, hits: list, corpus: Any, sim
     # A question holds no answer, though it may restate every fact asked about ("网上所说的…是真实的吗？").
     asks = rows[:, FEATURES.index("asks")] > 0
     labels = np.array([float(held(text, facts) >= 0.5 and not question) for text, question in zip(texts, asks)])
-    if not labels.any():
+    typed = np.array([leads_by_type(info, Sentence(hit, a, b, 0.0, 0.0)) for hit, a, b in spans], dtype=bool)
+    typed_labels = None
+    if whole is not None:
+        labels, typed_labels = whole_answer_labels(question, hits, corpus, similarity, facts, rows, whole, on_quotes, typed)
+        labels, typed_labels = labels * ~asks, typed_labels * ~asks
+    if not labels.any() and (typed_labels is None or not typed_labels.any()):
         return None
     cosines = None if info.english or similarity is None else np.asarray(similarity(info.text, texts), dtype=np.float64)
-    typed = np.array([leads_by_type(info, Sentence(hit, a, b, 0.0, 0.0)) for hit, a, b in spans], dtype=bool)
-    return Group(dataset, qid, rows, labels, cosines, typed, info.kind == "number")
+    return Group(dataset, qid, rows, labels, cosines, typed, info.kind == "number", typed_labels)
 
 
 # Steps the coordinate ascent tries on each weight, both ways (the prior's weights are round numbers
@@ -101,6 +113,9 @@ class _Packed:
         sizes = [len(g.rows) for g in groups]
         self.rows = np.vstack([g.rows for g in groups]) if groups else np.zeros((0, len(FEATURES)))
         self.labels = np.concatenate([g.labels for g in groups]) > 0 if groups else np.zeros(0, dtype=bool)
+        self.typed_labels = np.concatenate(
+            [g.typed_labels if g.typed_labels is not None else g.labels for g in groups]
+        ) > 0 if groups else np.zeros(0, dtype=bool)
         self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
         self.group = np.repeat(np.arange(len(groups)), sizes)
         self.cosines = np.concatenate(
@@ -129,7 +144,8 @@ class _Packed:
         best, nearest the question in meaning; otherwise (or for an English question) most of the
         question's character pairs shared; then source order. The lead is app.answer.quotes.lead's:
         the best-ranked candidate holding what is asked when it scores SIBLING_RATIO of the best (for
-        a figure question, whatever it scores), else the best."""
+        a figure question, whatever it scores), else the best. A candidate leading for what it holds,
+        ahead of the best, is judged by its typed label (Group.typed_labels)."""
         score = np.round(self.rows @ weights, 9)
         tied = score >= np.maximum.reduceat(score, self.starts)[self.group]
         count = np.add.reduceat(tied.astype(int), self.starts)[self.group]
@@ -138,7 +154,8 @@ class _Packed:
         best, _ = self._best(score, second, np.ones(len(score), dtype=bool))
         typed, any_typed = self._best(score, second, self.typed)
         take = any_typed & (self.typed_first | (score[np.minimum(typed, len(score) - 1)] >= SIBLING_RATIO * score[best]))
-        return self.labels[np.where(take, typed, best)]
+        ahead = take & (typed != best)
+        return np.where(ahead, self.typed_labels[np.minimum(typed, len(score) - 1)], self.labels[np.where(take, typed, best)])
 
     def mean_top1(self, weights: np.ndarray) -> float:
         """Top-1 with every set weighing the same (CMRC's thousand questions must not decide alone how
@@ -217,40 +234,44 @@ def cross_validate(groups: list[Group], prior: SentenceModel, min_gain: float = 
     return figures
 
 
-def question_groups(pipeline: Any, dataset: str, questions: list, progress: bool) -> list[Group]:  # type: ignore[type-arg]
+def question_groups(pipeline: Any, dataset: str, questions: list, progress: bool, whole: SentenceModel | None = None) -> list[Group]:  # type: ignore[type-arg]
     """Groups of a question set answered over a pipeline's index (single-turn answerable questions)."""
+    items = [
+        (q.id, q.question, [list(f) if isinstance(f, (list, tuple)) else [f] for f in q.key_facts])
+        for q in questions if q.kind not in ("unanswerable", "followup") and q.key_facts
+    ]
+    return asked_groups(pipeline, dataset, items, progress, whole)
+
+
+def asked_groups(
+    pipeline: Any, dataset: str, items: list[tuple[str, str, list[list[str]]]], progress: bool,
+    whole: SentenceModel | None = None, k: int | None = None,
+) -> list[Group]:
+    """Groups of (id, question, facts) answered from the passages the pipeline retrieves (k of them)."""
     out = []
-    for q in tqdm(questions, desc=dataset, disable=not progress):
-        if q.kind in ("unanswerable", "followup") or not q.key_facts:
-            continue
-        facts = [list(f) if isinstance(f, (list, tuple)) else [f] for f in q.key_facts]
-        hits = pipeline.evidence(q.question)
-        group = group_of(dataset, q.id, q.question, hits, pipeline.corpus, pipeline.similarity, facts)
+    for qid, question, facts in tqdm(items, desc=dataset, disable=not progress):
+        hits = pipeline.evidence(question, k=k)
+        group = group_of(dataset, qid, question, hits, pipeline.corpus, pipeline.similarity, facts, whole)
         if group is not None:
             out.append(group)
     return out
 
 
-def reading_groups(dataset: str, items: list[tuple[str, str, list[str], list[list[str]]]], similarity: Callable, progress: bool) -> list[Group]:  # type: ignore[type-arg]
+def reading_groups(
+    dataset: str, items: list[tuple[str, str, list[str], list[list[str]]]], similarity: Callable, progress: bool,  # type: ignore[type-arg]
+    whole: SentenceModel | None = None,
+) -> list[Group]:
     """Groups of a reader set: (id, question, passages, facts) with the passages handed over."""
     from app.evaluation.rgb import passages_as_hits
 
     out = []
     for qid, question, passages, facts in tqdm(items, desc=dataset, disable=not progress):
-        group = group_of(dataset, qid, question, passages_as_hits(passages), LocalCorpus(passages), similarity, facts)
+        group = group_of(dataset, qid, question, passages_as_hits(passages), LocalCorpus(passages), similarity, facts, whole, on_quotes=True)
         if group is not None:
             out.append(group)
     return out
 
 
-def rgb_items(path: Any, limit: int, seed: int = 0) -> list[tuple[str, str, list[str], list[list[str]]]]:
-    """RGB questions with 5 passages at noise 0.4, as its reader protocol gives them."""
-    from app.evaluation.rgb import load_rgb, reader_passages
-
-    items = load_rgb(path)[:limit]
-    out = []
-    for item in items:
-        passages = reader_passages(item, 0.4, 5, rng=random.Random(f"{seed}:{item.id}"))
-        facts = [list(a) if isinstance(a, tuple) else [a] for a in item.answer]
-        out.append((item.id, item.query, passages, facts))
-    return out
+def rgb_facts(item: Any) -> list[list[str]]:
+    """An RGB answer as key facts: each element with its alternatives."""
+    return [list(a) if isinstance(a, (list, tuple)) else [a] for a in item.answer]

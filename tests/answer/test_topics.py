@@ -3,7 +3,7 @@ that are not asked about, and question words the articles spell another way."""
 
 from __future__ import annotations
 
-from app.answer.compose import _analysed, compose, recut
+from app.answer.compose import analysed, compose, recut
 from app.answer.corpus import LocalCorpus
 from app.answer.openings import topic_of
 from app.answer.question import analyse
@@ -91,7 +91,7 @@ def test_a_figure_is_on_topic_by_common_words_when_the_question_has_no_rarer_wor
     # jieba cuts 总营收是 into 总营 / 收是; no passage has 收是, and 财年 and 总营 are in every passage.
     answer = "财报显示，2021财年甲公司总营收193.8亿元，同比增长62%。"
     texts = [answer, "2021财年甲公司总营收增长较快。", "甲公司2021财年总营收主要来自游戏。", "甲公司财年总营收结构变化。"]
-    info = _analysed("甲公司2021财年总营收是多少？", LocalCorpus(texts), False)
+    info = analysed("甲公司2021财年总营收是多少？", LocalCorpus(texts), False)
     assert "收是" in info.unseen and {"财年", "总营"} <= info.common
     assert on_topic(info, Sentence(make_hit(answer), 0, len(answer), 1.0, 1.0))
 
@@ -103,5 +103,5 @@ def test_what_a_figure_question_measures_is_required_even_when_no_passage_gives_
 
 def test_a_latin_term_written_in_another_case_is_not_unused() -> None:
     texts = ["MU1234航班上载有132人。", "MU1234航班延误。"]
-    info = _analysed("坠毁的mu1234航班上有多少人", LocalCorpus(texts), False)
+    info = analysed("坠毁的mu1234航班上有多少人", LocalCorpus(texts), False)
     assert "mu1234" in info.terms and "mu1234" not in info.unseen
