@@ -26,7 +26,7 @@ from app.answer.compose import analysed
 from app.answer.corpus import LocalCorpus
 from app.answer.quotes import SIBLING_RATIO, leads_by_type
 from app.answer.scorer import FEATURES, SentenceModel
-from app.evaluation.labels import whole_answer_labels
+from app.evaluation.labels import held, whole_answer_labels
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +59,6 @@ class Group:
     typed_labels: np.ndarray | None = None
 
 
-def _squash(text: str) -> str:
-    return "".join(text.split()).lower()
-
-
-def held(text: str, facts: list[list[str]]) -> float:
-    """Share of the key facts the text holds (each fact: any of its alternatives)."""
-    plain = _squash(text)
-    return sum(any(_squash(option) in plain for option in fact) for fact in facts) / len(facts) if facts else 0.0
-
-
 def group_of(
     dataset: str, qid: str, question: str, hits: list, corpus: Any, similarity: Any, facts: list[list[str]],  # type: ignore[type-arg]
     whole: SentenceModel | None = None, on_quotes: bool = False,
@@ -86,13 +76,13 @@ def group_of(
     texts = [hit.chunk.text[a:b] for hit, a, b in spans]
     # A question holds no answer, though it may restate every fact asked about ("网上所说的…是真实的吗？").
     asks = rows[:, FEATURES.index("asks")] > 0
-    labels = np.array([float(held(text, facts) >= 0.5 and not question) for text, question in zip(texts, asks)])
     typed = np.array([leads_by_type(info, Sentence(hit, a, b, 0.0, 0.0)) for hit, a, b in spans], dtype=bool)
-    typed_labels = None
     if whole is not None:
         labels, typed_labels = whole_answer_labels(question, hits, corpus, similarity, facts, rows, whole, on_quotes, typed)
-        labels, typed_labels = labels * ~asks, typed_labels * ~asks
-    if not labels.any() and (typed_labels is None or not typed_labels.any()):
+    else:
+        labels = typed_labels = np.array([float(held(text, facts) >= 0.5) for text in texts])
+    labels, typed_labels = labels * ~asks, typed_labels * ~asks
+    if not labels.any() and not typed_labels.any():
         return None
     cosines = None if info.english or similarity is None else np.asarray(similarity(info.text, texts), dtype=np.float64)
     return Group(dataset, qid, rows, labels, cosines, typed, info.kind == "number", typed_labels)

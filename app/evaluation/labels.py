@@ -51,14 +51,19 @@ class Led(SentenceModel):
         return out
 
 
-def squash(text: str) -> str:
+def _squash(text: str) -> str:
     return "".join(text.split()).lower()
 
 
+def held(text: str, facts: list[list[str]]) -> float:
+    """Share of the key facts the text holds (each fact: any of its alternatives), whitespace and case ignored."""
+    plain = _squash(text)
+    return sum(any(_squash(option) in plain for option in fact) for fact in facts) / len(facts) if facts else 0.0
+
+
 def holds_all(text: str, facts: list[list[str]]) -> bool:
-    """Whether the text holds every key fact (each fact: any of its alternatives)."""
-    plain = squash(text)
-    return bool(facts) and all(any(squash(option) in plain for option in fact) for fact in facts)
+    """Whether the text holds every key fact."""
+    return bool(facts) and held(text, facts) == 1.0
 
 
 def whole_answer_labels(
