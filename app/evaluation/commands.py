@@ -94,10 +94,12 @@ def fit_answerer(
     out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the model (default eval/reports/answer_model-<timestamp>.json); try it with BIAOGAN_ANSWER_MODEL.")] = None,
     rgb_items: Annotated[int, typer.Option("--rgb-items", min=0, help="RGB questions used (asked of its whole corpus, 10 passages, as `biaogan eval` asks them).")] = 150,
     benchmarks: Annotated[Optional[Path], typer.Option("--benchmarks", help="Folder holding news-dev/, cmrc2018/ and rgb-zh/ (default ../shared/benchmarks).")] = None,
-    min_gain: Annotated[str, typer.Option("--min-gain", help="Least top-1 gains a weight step must bring, comma-separated; cross-validation picks one.")] = "0,0.001,0.002,0.003,0.005,0.01",
+    min_gain: Annotated[str, typer.Option("--min-gain", help="Least top-1 gains a weight step must bring, comma-separated; cross-validation picks one (default 0, as the shipped model was fitted; README, 'Answer-sentence model').")] = "0",
     prior: Annotated[Optional[Path], typer.Option("--prior", help="Model whose weights the fit starts from (default: app/data/answer_prior.json).")] = None,
     labels: Annotated[str, typer.Option("--labels", help="answer: a candidate is right when the answer it leads is right; quote: when it holds half the key facts.")] = "answer",
-    rank_by: Annotated[Optional[Path], typer.Option("--rank-by", help="Model ranking the other quotes while each candidate leads (default: the prior).")] = None,
+    rank_by: Annotated[Optional[Path], typer.Option("--rank-by", help="Model ranking the other quotes while each candidate leads, in the first pass (default: the shipped model).")] = None,
+    passes: Annotated[int, typer.Option("--passes", min=1, help="Labelling passes: each relabels with the last fit, until the weights stop moving (about 13 minutes each).")] = 3,
+    bags: Annotated[Optional[int], typer.Option("--bags", min=1, help="Bootstrap samples whose fitted weights are averaged; 1 (the default): one ascent on the questions themselves.")] = None,
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
     """Fit the answer-sentence model on every development set, with leave-one-set-out cross-validation."""
@@ -111,6 +113,6 @@ def fit_answerer(
         raise InputError(f"--min-gain needs at least one number, none negative, not {min_gain!r}")
     if labels not in ("answer", "quote"):
         raise InputError(f"--labels must be answer or quote, not {labels!r}")
-    table, path = run_fit(settings_from(seeds, index, model), out, rgb_items, benchmarks, gains, prior, labels, rank_by)
+    table, path = run_fit(settings_from(seeds, index, model), out, rgb_items, benchmarks, gains, prior, labels, rank_by, passes, bags)
     typer.echo(table)
     typer.echo(f"\nwrote {path}")

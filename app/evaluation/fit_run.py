@@ -5,10 +5,23 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
 
 from app.answer.scorer import PRIOR_FILE, SentenceModel, default_model, load_model
 from app.config import PROJECT_ROOT, Settings
-from app.evaluation.fitting import Group, asked_groups, cross_validate, fit, question_groups, reading_groups, rgb_facts, top1
+from app.evaluation.fitting import (
+    BAGS,
+    Group,
+    asked_groups,
+    cross_validate,
+    fit,
+    question_groups,
+    reading_groups,
+    rgb_facts,
+    top1,
+)
 from app.evaluation.metrics import load_questions
 from app.evaluation.run import pipeline_over
 from app.pipeline import load_pipeline
@@ -50,31 +63,63 @@ def dev_groups(settings: Settings, root: Path, rgb_limit: int, whole: SentenceMo
     return groups
 
 
+# A refit relabels with the model it just fitted until the weights stop moving: the labels judge each
+# lead's answer with the other quotes ranked by a model, and the fitted model is the one that should
+# rank them. A pass stops the iteration when no weight moves by CLOSE or more (the smallest step).
+CLOSE = 0.01
+
+
+def refit(
+    groups_for: Callable[[SentenceModel | None], list[Group]], whole: SentenceModel | None, prior: SentenceModel,
+    min_gains: list[float], passes: int, bags: int,
+) -> tuple[SentenceModel, list[Group], dict[float, dict[str, dict[str, float]]], float, list[dict[str, Any]]]:
+    """Label with `whole` ranking the other quotes (None: quote labels), fit, and relabel with the fit,
+    for up to `passes` passes or until no weight moves by CLOSE: the model, the last pass's groups,
+    its cross-validation by least gain, the least gain chosen, and each pass's record."""
+    history: list[dict[str, Any]] = []
+    for number in range(1, max(1, passes) + 1):
+        groups = groups_for(whole)
+        # The least gain a step must bring is chosen by cross-validation: the mean over sets of top-1 on
+        # the held-out set, ties going to the smaller gain (the fit that keeps more of what the data shows).
+        runs = {g: cross_validate(groups, prior, g, bags) for g in min_gains}
+        min_gain = max(runs, key=lambda k: (round(_mean(runs[k], "top1_cv"), 6), -k))
+        model = fit(groups, prior, min_gain, bags)
+        history.append({
+            "pass": number, "ranked_by": [round(float(w), 6) for w in whole.weights] if whole is not None else None,
+            "min_gain": min_gain, "weights": [round(float(w), 6) for w in model.weights], "top1_cv_mean": round(_mean(runs[min_gain], "top1_cv"), 4),
+        })
+        log.info("pass %d: %s", number, {n: round(float(w), 3) for n, w in zip(model.names, model.weights) if w})
+        if whole is None or float(np.max(np.abs(model.weights - whole.weights))) < CLOSE:
+            break
+        whole = model
+    return model, groups, runs, min_gain, history
+
+
 def run_fit(
     settings: Settings, out: Path | None, rgb_limit: int, benchmarks: Path | None, min_gains: list[float], prior_path: Path | None,
-    labels: str = "answer", rank_by: Path | None = None,
+    labels: str = "answer", rank_by: Path | None = None, passes: int = 3, bags: int | None = None,
 ) -> tuple[str, Path]:
     """Fit on every development set. labels="answer": a candidate is right when the answer it leads is
-    right (the other quotes ranked by the model at `rank_by`, by default the prior); "quote": when it
-    holds half the key facts itself."""
+    right, the other quotes ranked by the model at `rank_by` (by default the shipped model) and then,
+    for up to `passes` passes, by the model the last pass fitted, until the weights stop moving;
+    "quote": when it holds half the key facts itself (one pass)."""
     from app.config import BENCHMARKS
 
+    bags = bags or BAGS
     prior = load_model(prior_path or PROJECT_ROOT / "app" / "data" / PRIOR_FILE)
-    whole = (load_model(rank_by) if rank_by else prior) if labels == "answer" else None
-    groups = dev_groups(settings, benchmarks or BENCHMARKS, rgb_limit, whole, log.isEnabledFor(logging.INFO))
-    # The least gain a step must bring is chosen by cross-validation: the mean over sets of top-1 on
-    # the held-out set, ties going to the smaller gain (the fit that keeps more of what the data shows).
-    runs = {g: cross_validate(groups, prior, g) for g in min_gains}
-    min_gain = max(runs, key=lambda k: (round(_mean(runs[k], "top1_cv"), 6), -k))
-    figures = runs[min_gain]
     shipped = default_model()
+    whole = (load_model(rank_by) if rank_by else shipped) if labels == "answer" else None
+    progress = log.isEnabledFor(logging.INFO)
+    model, groups, runs, min_gain, history = refit(
+        lambda ranker: dev_groups(settings, benchmarks or BENCHMARKS, rgb_limit, ranker, progress), whole, prior, min_gains, passes, bags,
+    )
+    figures = runs[min_gain]
     for name, f in figures.items():
         f["top1_shipped"] = round(top1(shipped, [g for g in groups if g.dataset == name]), 4)
-    model = fit(groups, prior, min_gain)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     model = type(model)(model.names, model.weights, model.bias, {
         "fitted": stamp, "command": "biaogan fit-answerer", "questions": len(groups), "min_gain": min_gain, "labels": labels,
-        **({"ranked_by": {"features": list(whole.names), "weights": [round(float(w), 6) for w in whole.weights]}} if whole else {}),
+        "bags": bags, "passes": history,
         "prior": {"features": list(prior.names), "weights": [round(float(w), 6) for w in prior.weights]},
         "cross_validation": figures, "top1_all_sets": round(top1(model, groups), 4),
         "cross_validation_by_min_gain": {str(k): {s: f["top1_cv"] for s, f in v.items()} for k, v in runs.items()},
@@ -82,7 +127,9 @@ def run_fit(
     path = out or PROJECT_ROOT / "eval" / "reports" / f"answer_model-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
-    lines = [f"least gain per step {min_gain} (mean cross-validated top-1 by least gain: "
+    lines = [f"{len(history)} labelling pass(es); weights fitted at each: "
+             + "; ".join(str({n: round(w, 3) for n, w in zip(model.names, h["weights"]) if w}) for h in history), ""]
+    lines += [f"least gain per step {min_gain} (mean cross-validated top-1 by least gain: "
              + ", ".join(f"{k}: {_mean(v, 'top1_cv'):.3f}" for k, v in runs.items()) + ")", ""]
     lines += ["| set | questions | top-1 where the fit starts | top-1 shipped model | top-1 fitted on the other sets |", "|---|---|---|---|---|"]
     lines += [f"| {name} | {f['questions']} | {f['top1_prior']:.3f} | {f['top1_shipped']:.3f} | {f['top1_cv']:.3f} |" for name, f in figures.items()]

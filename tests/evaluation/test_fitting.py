@@ -129,3 +129,40 @@ def test_the_bagged_fit_is_the_same_each_run() -> None:
     groups = [Group(name, f"{name}{i}", rng.random((5, len(FEATURES))), (rng.random(5) > 0.6).astype(float)) for name in ("a", "b") for i in range(15)]
     groups = [g for g in groups if g.labels.any()]
     assert np.array_equal(fit(groups, _prior(), bags=4).weights, fit(groups, _prior(), bags=4).weights)
+
+
+def test_refit_relabels_with_its_own_fit_until_the_weights_stop_moving() -> None:
+    from app.evaluation.fit_run import refit
+
+    # Labels depend on the model ranking the other quotes: in set "b", either candidate answers when
+    # the ranker ignores answer-type fit, only the one holding what is asked when it uses it. Each
+    # pass is given the model the last pass fitted.
+    seen: list[float | None] = []
+
+    def groups_for(ranker: SentenceModel | None) -> list[Group]:
+        weight = None if ranker is None else float(ranker.weights[FEATURES.index("fits")])
+        seen.append(weight)
+        labels = {"a": [0.0, 1.0], "b": [0.0, 1.0] if weight else [1.0, 1.0]}
+        return [
+            Group(name, f"{name}{i}", np.array([_row(support=0.9), _row(support=0.5, fits=1.0)]), np.array(labels[name]))
+            for name in ("a", "b") for i in range(5)
+        ]
+
+    model, groups, runs, gain, history = refit(groups_for, _prior(), _prior(), [0.0], passes=5, bags=1)
+    assert seen[0] == 0.0 and seen[1] and seen[1] > 0  # the second pass is labelled by the first fit
+    assert len(history) == len(seen) == 2  # the second pass left the weights where they were, so it stopped
+    assert top1(model, groups) == 1.0
+    assert history[-1]["weights"] == [round(float(w), 6) for w in model.weights]
+
+
+def test_refit_with_quote_labels_takes_one_pass() -> None:
+    from app.evaluation.fit_run import refit
+
+    calls: list[SentenceModel | None] = []
+
+    def groups_for(ranker: SentenceModel | None) -> list[Group]:
+        calls.append(ranker)
+        return [Group(name, f"{name}{i}", np.array([_row(support=0.9), _row(support=0.5, fits=1.0)]), np.array([0.0, 1.0])) for name in ("a", "b") for i in range(3)]
+
+    refit(groups_for, None, _prior(), [0.0], passes=3, bags=1)
+    assert calls == [None]
