@@ -20,6 +20,7 @@ from app.evaluation.fitting import (
     question_groups,
     reading_groups,
     rgb_facts,
+    set_mean_top1,
     top1,
 )
 from app.evaluation.metrics import load_questions
@@ -63,9 +64,11 @@ def dev_groups(settings: Settings, root: Path, rgb_limit: int, whole: SentenceMo
     return groups
 
 
-# A refit relabels with the model it just fitted until the weights stop moving: the labels judge each
-# lead's answer with the other quotes ranked by a model, and the fitted model is the one that should
-# rank them. A pass stops the iteration when no weight moves by CLOSE or more (the smallest step).
+# A refit relabels with the model it just fitted, for the labels judge each lead's answer with the
+# other quotes ranked by a model, and the model being fitted is the one that should rank them. It
+# stops at a model that no fit beats on its own labels: when the new fit's top-1 is no higher than the
+# ranking model's on the labels that model made (the ranking model is kept), or when no weight moved
+# by CLOSE (the smallest step) or more.
 CLOSE = 0.01
 
 
@@ -73,9 +76,10 @@ def refit(
     groups_for: Callable[[SentenceModel | None], list[Group]], whole: SentenceModel | None, prior: SentenceModel,
     min_gains: list[float], passes: int, bags: int,
 ) -> tuple[SentenceModel, list[Group], dict[float, dict[str, dict[str, float]]], float, list[dict[str, Any]]]:
-    """Label with `whole` ranking the other quotes (None: quote labels), fit, and relabel with the fit,
-    for up to `passes` passes or until no weight moves by CLOSE: the model, the last pass's groups,
-    its cross-validation by least gain, the least gain chosen, and each pass's record."""
+    """Label with `whole` ranking the other quotes (None: quote labels, one pass), fit, and relabel with
+    the fit, for up to `passes` passes or until the fit stops improving on its ranking model: the model,
+    the last pass's groups, its cross-validation by least gain, the least gain chosen, and each pass's
+    record."""
     history: list[dict[str, Any]] = []
     for number in range(1, max(1, passes) + 1):
         groups = groups_for(whole)
@@ -84,12 +88,20 @@ def refit(
         runs = {g: cross_validate(groups, prior, g, bags) for g in min_gains}
         min_gain = max(runs, key=lambda k: (round(_mean(runs[k], "top1_cv"), 6), -k))
         model = fit(groups, prior, min_gain, bags)
+        fitted, ranking = set_mean_top1(model, groups), set_mean_top1(whole, groups) if whole is not None else None
+        kept = ranking is not None and fitted <= ranking
         history.append({
             "pass": number, "ranked_by": [round(float(w), 6) for w in whole.weights] if whole is not None else None,
             "min_gain": min_gain, "weights": [round(float(w), 6) for w in model.weights], "top1_cv_mean": round(_mean(runs[min_gain], "top1_cv"), 4),
+            "top1_fitted": round(fitted, 4), "top1_ranking_model": None if ranking is None else round(ranking, 4), "kept_ranking_model": kept,
         })
-        log.info("pass %d: %s", number, {n: round(float(w), 3) for n, w in zip(model.names, model.weights) if w})
-        if whole is None or float(np.max(np.abs(model.weights - whole.weights))) < CLOSE:
+        log.info("pass %d: %s, top-1 %.4f (ranking model %s)", number, {n: round(float(w), 3) for n, w in zip(model.names, model.weights) if w}, fitted, ranking)
+        if whole is None:
+            break
+        if kept:
+            model = SentenceModel(whole.names, whole.weights, whole.bias, {})
+            break
+        if float(np.max(np.abs(model.weights - whole.weights))) < CLOSE:
             break
         whole = model
     return model, groups, runs, min_gain, history
@@ -128,7 +140,8 @@ def run_fit(
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
     lines = [f"{len(history)} labelling pass(es); weights fitted at each: "
-             + "; ".join(str({n: round(w, 3) for n, w in zip(model.names, h["weights"]) if w}) for h in history), ""]
+             + "; ".join(str({n: round(w, 3) for n, w in zip(model.names, h["weights"]) if w})
+                         + (" (no better than the model ranking its labels, which is kept)" if h["kept_ranking_model"] else "") for h in history), ""]
     lines += [f"least gain per step {min_gain} (mean cross-validated top-1 by least gain: "
              + ", ".join(f"{k}: {_mean(v, 'top1_cv'):.3f}" for k, v in runs.items()) + ")", ""]
     lines += ["| set | questions | top-1 where the fit starts | top-1 shipped model | top-1 fitted on the other sets |", "|---|---|---|---|---|"]

@@ -219,6 +219,11 @@ def top1(model: SentenceModel, groups: list[Group]) -> float:
     return float(_Packed(groups).correct(model.weights).mean()) if groups else 0.0
 
 
+def set_mean_top1(model: SentenceModel, groups: list[Group]) -> float:
+    """Top-1 with every set weighing the same, as the fit measures it."""
+    return _Packed(groups).mean_top1(model.weights) if groups else 0.0
+
+
 def cross_validate(groups: list[Group], prior: SentenceModel, min_gain: float = MIN_GAIN, bags: int = BAGS) -> dict[str, dict[str, float]]:
     """Per set: top-1 of a model fitted on the other sets, beside the prior model."""
     figures = {}

@@ -166,3 +166,21 @@ def test_refit_with_quote_labels_takes_one_pass() -> None:
 
     refit(groups_for, None, _prior(), [0.0], passes=3, bags=1)
     assert calls == [None]
+
+
+def test_refit_keeps_the_ranking_model_when_no_fit_beats_it_on_its_own_labels() -> None:
+    from app.evaluation.fit_run import refit
+
+    # The ranking model already leads with the right candidate everywhere; the fit also reaches that,
+    # by other weights, so the ranking model is kept and no further pass is made.
+    ranker = SentenceModel.from_json({"features": ["support", "fits", "specifics"], "weights": [1.0, 0.5, 0.3], "bias": 0.0})
+    calls: list[SentenceModel | None] = []
+
+    def groups_for(model: SentenceModel | None) -> list[Group]:
+        calls.append(model)
+        return [Group(name, f"{name}{i}", np.array([_row(support=0.9), _row(support=0.5, fits=1.0)]), np.array([0.0, 1.0])) for name in ("a", "b") for i in range(3)]
+
+    model, _, _, _, history = refit(groups_for, ranker, _prior(), [0.0], passes=3, bags=1)
+    assert len(calls) == 1 and history[0]["kept_ranking_model"]
+    assert history[0]["weights"] != history[0]["ranked_by"]  # the fit itself went elsewhere
+    assert np.array_equal(model.weights, ranker.weights)
