@@ -98,7 +98,7 @@ def fit_answerer(
     prior: Annotated[Optional[Path], typer.Option("--prior", help="Model whose weights the fit starts from (default: app/data/answer_prior.json).")] = None,
     labels: Annotated[str, typer.Option("--labels", help="answer: a candidate is right when the answer it leads is right; quote: when it holds half the key facts.")] = "answer",
     rank_by: Annotated[Optional[Path], typer.Option("--rank-by", help="Model ranking the other quotes while each candidate leads, in the first pass (default: the shipped model).")] = None,
-    passes: Annotated[int, typer.Option("--passes", min=1, help="Labelling passes: each relabels with the last fit, until the weights stop moving (about 13 minutes each).")] = 3,
+    passes: Annotated[int, typer.Option("--passes", min=1, help="Labelling passes at most: each relabels with the last fit, until a fit no longer beats the model that ranked its labels (about 13 minutes each).")] = 3,
     bags: Annotated[Optional[int], typer.Option("--bags", min=1, help="Bootstrap samples whose fitted weights are averaged; 1 (the default): one ascent on the questions themselves.")] = None,
     seeds: SeedsOpt = None, index: IndexOpt = None, model: ModelOpt = None,
 ) -> None:
