@@ -14,12 +14,12 @@ from app.config import PROJECT_ROOT, Settings
 from app.evaluation.fitting import (
     BAGS,
     Group,
+    as_facts,
     asked_groups,
     cross_validate,
     fit,
     question_groups,
     reading_groups,
-    rgb_facts,
     set_mean_top1,
     top1,
 )
@@ -59,7 +59,7 @@ def dev_groups(settings: Settings, root: Path, rgb_limit: int, whole: SentenceMo
         rgb_dir = settings.cache_dir / "rgb" / pipeline.embedder.fingerprint.replace(":", "_")  # where `biaogan eval` keeps it
         write_corpus(everything, rgb_dir / "corpus")
         rgb = pipeline_over(settings, pipeline, rgb_dir / "corpus", rgb_dir / "index")
-        items = [(str(item.id), item.query, rgb_facts(item)) for item in everything[:rgb_limit]]
+        items = [(str(item.id), item.query, as_facts(item.answer)) for item in everything[:rgb_limit]]
         groups += asked_groups(rgb, "rgb", items, progress, whole, k=RGB_K)
     return groups
 
@@ -99,7 +99,7 @@ def refit(
         if whole is None:
             break
         if kept:
-            model = SentenceModel(whole.names, whole.weights, whole.bias, {})
+            model = whole
             break
         if float(np.max(np.abs(model.weights - whole.weights))) < CLOSE:
             break

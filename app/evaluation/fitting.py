@@ -9,7 +9,7 @@ by coordinate ascent on top-1 (the share of questions whose lead quote, picked a
 it, is labelled right; each set weighing the same), from the prior weights (optionally averaged over
 bootstrap samples), with leave-one-set-out cross-validation (trained on the other sets, scored on
 the held-out one), then on all sets; app/evaluation/fit_run.py relabels with the fitted model and
-refits until the weights stop moving. The weights and the cross-validated figures are written to a
+refits until a fit no longer beats the model that ranked its labels. The weights and the cross-validated figures are written to a
 model file, which `biaogan eval` can then judge end to end before it replaces
 app/data/answer_model.json.
 """
@@ -236,10 +236,7 @@ def cross_validate(groups: list[Group], prior: SentenceModel, min_gain: float = 
 
 def question_groups(pipeline: Any, dataset: str, questions: list, progress: bool, whole: SentenceModel | None = None) -> list[Group]:  # type: ignore[type-arg]
     """Groups of a question set answered over a pipeline's index (single-turn answerable questions)."""
-    items = [
-        (q.id, q.question, [list(f) if isinstance(f, (list, tuple)) else [f] for f in q.key_facts])
-        for q in questions if q.kind not in ("unanswerable", "followup") and q.key_facts
-    ]
+    items = [(q.id, q.question, as_facts(q.key_facts)) for q in questions if q.kind not in ("unanswerable", "followup") and q.key_facts]
     return asked_groups(pipeline, dataset, items, progress, whole)
 
 
@@ -272,6 +269,7 @@ def reading_groups(
     return out
 
 
-def rgb_facts(item: Any) -> list[list[str]]:
-    """An RGB answer as key facts: each element with its alternatives."""
-    return [list(a) if isinstance(a, (list, tuple)) else [a] for a in item.answer]
+def as_facts(values: Any) -> list[list[str]]:
+    """Key facts, each with its alternatives: a plain string is a fact with one (question sets' key
+    facts, RGB's answers)."""
+    return [list(v) if isinstance(v, (list, tuple)) else [v] for v in values]
